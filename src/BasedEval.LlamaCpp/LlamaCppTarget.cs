@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using BasedEval.Core.Targets;
 
 namespace BasedEval.LlamaCpp;
@@ -28,6 +30,9 @@ public sealed record LlamaCppTargetOptions(string ModelPath)
 
     /// <summary>A built-in template name ("llama3", "chatml", …) to use instead of the model's own.</summary>
     public string? ChatTemplate { get; init; }
+
+    /// <summary>Whether tool calls and response_format answers are constrained by a grammar from their schemas.</summary>
+    public bool ConstrainStructuredOutput { get; init; } = true;
 }
 
 /// <summary>
@@ -42,11 +47,14 @@ public sealed class LlamaCppTarget : ITarget
     private readonly LlamaModel _model;
     private readonly LlamaEngine _engine;
     private readonly string? _chatTemplate;
+    private readonly bool _constrain;
+    private readonly ConcurrentDictionary<string, byte> _unenforcedWarned = new(StringComparer.Ordinal);
 
     public LlamaCppTarget(LlamaCppTargetOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _chatTemplate = options.ChatTemplate;
+        _constrain = options.ConstrainStructuredOutput;
         _model = LlamaModel.Load(options.ModelPath, options.GpuLayers);
         try
         {
@@ -89,22 +97,29 @@ public sealed class LlamaCppTarget : ITarget
         }
 
         int[] prompt;
+        LocalStructuredRequest structured;
         try
         {
-            var text = _chatTemplate is null ? _model.ApplyChatTemplate(request.Messages).Text : LlamaModel.ApplyChatTemplate(_chatTemplate, request.Messages);
+            structured = LocalStructuredOutput.Prepare(request, _constrain);
+            var text = _chatTemplate is null
+                ? _model.ApplyChatTemplate(structured.Messages).Text
+                : LlamaModel.ApplyChatTemplate(_chatTemplate, structured.Messages);
             prompt = _model.Tokenize(text, addSpecial: true, parseSpecial: true);
         }
-        catch (LlamaException e)
+        catch (Exception e) when (e is LlamaException or NotSupportedException or JsonException)
         {
             throw new TargetException(TargetErrorKind.ClientError, e.Message, inner: e);
         }
+
+        WarnOfUnenforced(structured.Unenforced);
+        var sampling = ToLlamaSampling(request.Sampling) with { Grammar = structured.Grammar };
 
         var output = new StringBuilder();
         var tokenTimes = new List<long>();
         GenerationSummary? summary = null;
         try
         {
-            await foreach (var update in _engine.GenerateAsync(prompt, ToLlamaSampling(request.Sampling), cancellationToken))
+            await foreach (var update in _engine.GenerateAsync(prompt, sampling, cancellationToken))
             {
                 output.Append(update.Text);
                 if (update.Summary is null)
@@ -117,7 +132,7 @@ public sealed class LlamaCppTarget : ITarget
                 }
             }
         }
-        catch (LlamaPromptTooLongException e)
+        catch (Exception e) when (e is LlamaPromptTooLongException or LlamaGrammarException)
         {
             throw new TargetException(TargetErrorKind.ClientError, e.Message, inner: e);
         }
@@ -140,7 +155,22 @@ public sealed class LlamaCppTarget : ITarget
             chunks);
         var usage = new TokenUsage(summary.PromptTokens, 0, summary.OutputTokens, 0, Estimated: false);
         var finish = summary.FinishReason == LlamaFinishReason.Stop ? "stop" : "length";
-        return new TargetResponse(output.ToString(), finish, usage, timings);
+        if (request.Tools.Count == 0)
+        {
+            return new TargetResponse(output.ToString(), finish, usage, timings);
+        }
+
+        var (answer, calls) = LocalStructuredOutput.ReadToolCalls(output.ToString());
+        return new TargetResponse(answer, calls.Count > 0 && finish == "stop" ? "tool_calls" : finish, usage, timings) { ToolCalls = calls };
+    }
+
+    /// <summary>Once per distinct set: which schema constraints the grammar leaves to the model.</summary>
+    private void WarnOfUnenforced(IReadOnlyList<string> unenforced)
+    {
+        if (unenforced.Count > 0 && _unenforcedWarned.TryAdd(string.Join('\n', unenforced), 0))
+        {
+            LlamaBackend.Log.WriteLine($"note: {Name}: the grammar cannot enforce {string.Join(", ", unenforced)}; the model must keep to them itself");
+        }
     }
 
     /// <summary>
@@ -204,7 +234,7 @@ public sealed class LlamaCppTarget : ITarget
         var offload = backend.HasGpu ? options.GpuLayers.ToString(CultureInfo.InvariantCulture) : "0";
         var settings = string.Create(
             CultureInfo.InvariantCulture,
-            $"template={template};context={options.ContextSize};batch={options.BatchSize};gpu_layers={offload};llama.cpp=v0.5.0");
+            $"template={template};context={options.ContextSize};batch={options.BatchSize};gpu_layers={offload};grammar={(options.ConstrainStructuredOutput ? "on" : "off")};llama.cpp=v0.5.0");
         return new TargetIdentity(Provider, $"{Path.GetFileName(model.Path)}@sha256:{model.FileSha256}", "in-process", settings);
     }
 

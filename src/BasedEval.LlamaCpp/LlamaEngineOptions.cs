@@ -50,8 +50,18 @@ public sealed record LlamaSampling(float Temperature = 0, float? TopP = null, ui
 {
     public static LlamaSampling Greedy { get; } = new();
 
+    /// <summary>A GBNF grammar every generated text must follow; null leaves the output free.</summary>
+    public LlamaGrammar? Grammar { get; init; }
+
     public bool IsGreedy => Temperature <= 0;
 }
+
+/// <summary>A GBNF grammar with start symbol <c>root</c>.</summary>
+/// <param name="Trigger">
+/// When set, the output is free until this text appears and follows the grammar from its start on (a lazy grammar, the way
+/// llama-server constrains tool calls while letting the model answer in prose instead).
+/// </param>
+public sealed record LlamaGrammar(string Text, string? Trigger = null);
 
 public enum LlamaFinishReason
 {

@@ -46,3 +46,21 @@ public sealed class LlamaPromptTooLongException : Exception
 
     public int ContextTokens { get; }
 }
+
+/// <summary>llama.cpp could not parse a request's grammar: the request cannot succeed on a retry.</summary>
+public sealed class LlamaGrammarException : Exception
+{
+    public LlamaGrammarException()
+    {
+    }
+
+    public LlamaGrammarException(string message)
+        : base(message)
+    {
+    }
+
+    public LlamaGrammarException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

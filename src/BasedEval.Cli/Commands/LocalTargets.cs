@@ -24,6 +24,7 @@ internal static class LocalTargets
                 BatchSize = local.BatchSize,
                 ParallelSlots = local.ParallelSlots,
                 Scheduling = local.Scheduling == "pool" ? LlamaScheduling.ContextPool : LlamaScheduling.ParallelSequences,
+                ConstrainStructuredOutput = local.ConstrainStructuredOutput,
             });
         }
         catch (Exception e) when (e is LlamaException or IOException or UnauthorizedAccessException)

@@ -13,11 +13,11 @@ public static class ConfigLoader
     private static readonly string[] TargetKeys =
     [
         "provider", "model", "base_url", "api_key_env", "prices", "max_concurrency", "timeout_s", "max_retries", "sampling",
-        "model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "rpm", "tpm", "max_usd", "circuit_breaker",
+        "model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar", "rpm", "tpm", "max_usd", "circuit_breaker",
         .. WorkloadSection.TargetKeys,
     ];
 
-    private static readonly string[] LocalOnlyKeys = ["model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build"];
+    private static readonly string[] LocalOnlyKeys = ["model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar"];
     private static readonly string[] PriceKeys = ["input", "cached_input", "output"];
     private static readonly string[] BreakerKeys = ["failures", "open_s", "max_probes"];
     private static readonly string[] SamplingKeys = ["temperature", "top_p", "max_tokens", "seed"];
@@ -164,7 +164,10 @@ public static class ConfigLoader
                 f.TryGetValue("batch_size", out var batch) ? yaml.Integer(batch, $"`batch_size` of {what}", 1, 1 << 16) : 512,
                 f.TryGetValue("parallel", out var parallel) ? yaml.Integer(parallel, $"`parallel` of {what}", 1, 256) : 1,
                 f.TryGetValue("scheduling", out var scheduling) ? ReadScheduling(yaml, scheduling, what) : "sequences",
-                f.TryGetValue("build", out var build) ? ModelRecipes.Read(yaml, build, what) : null);
+                f.TryGetValue("build", out var build) ? ModelRecipes.Read(yaml, build, what) : null)
+            {
+                ConstrainStructuredOutput = !f.TryGetValue("grammar", out var grammar) || yaml.Boolean(grammar, $"`grammar` of {what}"),
+            };
             model = yaml.OptionalString(f, "model", $"`model` of {what}") ?? Path.GetFileNameWithoutExtension(modelPath);
         }
         else

@@ -50,7 +50,14 @@ public sealed record SamplingConfig(double? Temperature, double? TopP, int? MaxT
 /// requests in flight together in one context; "pool" gives each its own context and thread. Build: how to make the
 /// model file when it is missing, null where it must already exist.
 /// </summary>
-public sealed record LocalModelConfig(string ModelPath, int GpuLayers, int ContextSize, int? Threads, int BatchSize, int ParallelSlots, string Scheduling = "sequences", ModelRecipe? Build = null);
+public sealed record LocalModelConfig(string ModelPath, int GpuLayers, int ContextSize, int? Threads, int BatchSize, int ParallelSlots, string Scheduling = "sequences", ModelRecipe? Build = null)
+{
+    /// <summary>
+    /// Whether tool calls and response_format answers are constrained by a grammar derived from their schemas, the way
+    /// llama-server does; false leaves the schema in the prompt only.
+    /// </summary>
+    public bool ConstrainStructuredOutput { get; init; } = true;
+}
 
 public sealed record TargetConfig(
     string Name,

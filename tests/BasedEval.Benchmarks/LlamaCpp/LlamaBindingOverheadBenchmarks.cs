@@ -44,7 +44,7 @@ public class LlamaBindingOverheadBenchmarks
         parameters.NoPerf = true;
         _context = NativeMethods.llama_init_from_model(_model.Handle, parameters);
         _memory = NativeMethods.llama_get_memory(_context);
-        _sampler = SamplerChain.Create(LlamaSampling.Greedy);
+        _sampler = SamplerChain.Create(_model, LlamaSampling.Greedy);
         _batch = new BatchBuffer(512);
     }
 

@@ -130,6 +130,18 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void The_grammar_switch_of_a_local_target_defaults_on_and_must_be_a_boolean()
+    {
+        Assert.True(Parse(Valid).Targets["local"].Local!.ConstrainStructuredOutput);
+        Assert.False(Parse(Valid.Replace("context_size: 2048", "context_size: 2048\n    grammar: false", StringComparison.Ordinal)).Targets["local"].Local!.ConstrainStructuredOutput);
+
+        var e = Invalid(Valid.Replace("context_size: 2048", "context_size: 2048\n    grammar: sometimes", StringComparison.Ordinal));
+
+        Assert.Contains("`grammar` of target `local`", e.Message, StringComparison.Ordinal);
+        Assert.Equal(17, e.Line);
+    }
+
+    [Fact]
     public void Arbitrary_text_never_escapes_as_anything_but_a_config_error()
     {
         Prop.ForAll(ArbMap.Default.ArbFor<string>(), text =>

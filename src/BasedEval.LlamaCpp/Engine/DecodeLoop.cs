@@ -60,10 +60,10 @@ internal sealed unsafe class DecodeLoop : IDisposable
 
     public SafeLlamaContextHandle Context => _context;
 
-    public int Sample(SafeLlamaSamplerHandle sampler, int batchIndex)
+    public int Sample(TokenSampler sampler, int batchIndex)
     {
         var start = Stopwatch.GetTimestamp();
-        var token = NativeMethods.llama_sampler_sample(sampler, _context, batchIndex);
+        var token = sampler.Sample(_context, batchIndex, Model.VocabularySize);
         _counters.AddSample(Stopwatch.GetTimestamp() - start);
         return token;
     }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Threading.Channels;
 using BasedEval.LlamaCpp.Interop;
 
@@ -15,7 +14,7 @@ internal sealed class GenerationWork(int[] prompt, LlamaSampling sampling, Chann
     private readonly char[] _chars = new char[256];
     private readonly Decoder _utf8 = Encoding.UTF8.GetDecoder();
     private LlamaModel _model = null!;
-    private SafeLlamaSamplerHandle? _sampler;
+    private TokenSampler? _sampler;
     private int _sequence;
     private int _sequenceLength;
     private int _maxTokens;
@@ -42,7 +41,7 @@ internal sealed class GenerationWork(int[] prompt, LlamaSampling sampling, Chann
         }
 
         _maxTokens = Math.Min(sampling.MaxTokens ?? int.MaxValue, _sequenceLength - prompt.Length);
-        _sampler = SamplerChain.Create(_model, sampling);
+        _sampler = TokenSampler.Create(_model, sampling);
         _start = Stopwatch.GetTimestamp();
         if (_maxTokens <= 0)
         {
@@ -112,61 +111,5 @@ internal sealed class GenerationWork(int[] prompt, LlamaSampling sampling, Chann
         output.TryComplete();
         _sampler?.Dispose();
         Finish();
-    }
-}
-
-internal static unsafe class SamplerChain
-{
-    /// <summary>
-    /// The grammar first, so that every later step chooses among allowed tokens only; then greedy, or llama-server's order for
-    /// the knobs an OpenAI request has: top-p, then temperature, then the seeded draw.
-    /// </summary>
-    public static SafeLlamaSamplerHandle Create(LlamaModel model, LlamaSampling sampling)
-    {
-        var chain = NativeMethods.llama_sampler_chain_init(NativeMethods.llama_sampler_chain_default_params());
-        if (sampling.Grammar is { } grammar)
-        {
-            var constrained = CreateGrammar(model, grammar);
-            if (constrained == IntPtr.Zero)
-            {
-                chain.Dispose();
-                throw new LlamaGrammarException("llama.cpp could not parse the grammar generated for this request (its log says where)");
-            }
-
-            NativeMethods.llama_sampler_chain_add(chain, constrained);
-        }
-
-        if (sampling.IsGreedy)
-        {
-            NativeMethods.llama_sampler_chain_add(chain, NativeMethods.llama_sampler_init_greedy());
-            return chain;
-        }
-
-        if (sampling.TopP is { } topP and < 1)
-        {
-            NativeMethods.llama_sampler_chain_add(chain, NativeMethods.llama_sampler_init_top_p(topP, 1));
-        }
-
-        NativeMethods.llama_sampler_chain_add(chain, NativeMethods.llama_sampler_init_temp(sampling.Temperature));
-        NativeMethods.llama_sampler_chain_add(chain, NativeMethods.llama_sampler_init_dist(sampling.Seed ?? NativeMethods.DefaultSeed));
-        return chain;
-    }
-
-    private static IntPtr CreateGrammar(LlamaModel model, LlamaGrammar grammar)
-    {
-        var vocab = NativeMethods.llama_model_get_vocab(model.Handle);
-        if (grammar.Trigger is null)
-        {
-            return NativeMethods.llama_sampler_init_grammar(vocab, grammar.Text, "root");
-        }
-
-        // A regular expression (std::regex, ECMAScript) searched anywhere in the output so far: the trigger text, escaped.
-        var pattern = Encoding.UTF8.GetBytes(Regex.Escape(grammar.Trigger) + "\0");
-        fixed (byte* patternText = pattern)
-        {
-            var patterns = stackalloc byte*[1];
-            patterns[0] = patternText;
-            return NativeMethods.llama_sampler_init_grammar_lazy_patterns(vocab, grammar.Text, "root", patterns, 1, null, 0);
-        }
     }
 }

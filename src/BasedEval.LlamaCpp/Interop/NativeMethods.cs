@@ -201,13 +201,19 @@ internal static unsafe partial class NativeMethods
 
     /// <returns>Null when the grammar does not parse (llama.cpp logs why).</returns>
     [LibraryImport(Llama, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial IntPtr llama_sampler_init_grammar(IntPtr vocab, string grammar, string root);
+    public static partial SafeLlamaSamplerHandle llama_sampler_init_grammar(IntPtr vocab, string grammar, string root);
 
     /// <summary>A grammar that constrains only from the first match of a trigger pattern (searched anywhere in the output) on.</summary>
     /// <returns>Null when the grammar does not parse.</returns>
     [LibraryImport(Llama, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial IntPtr llama_sampler_init_grammar_lazy_patterns(
+    public static partial SafeLlamaSamplerHandle llama_sampler_init_grammar_lazy_patterns(
         IntPtr vocab, string grammar, string root, byte** triggerPatterns, nuint patternCount, int* triggerTokens, nuint tokenCount);
+
+    [LibraryImport(Llama)]
+    public static partial void llama_sampler_apply(SafeLlamaSamplerHandle sampler, LlamaTokenDataArray* candidates);
+
+    [LibraryImport(Llama)]
+    public static partial void llama_sampler_accept(SafeLlamaSamplerHandle sampler, int token);
 
     [LibraryImport(Llama)]
     public static partial int llama_sampler_sample(SafeLlamaSamplerHandle sampler, SafeLlamaContextHandle context, int index);

@@ -114,3 +114,23 @@ internal struct LlamaSamplerChainParams
 {
     public bool NoPerf;
 }
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct LlamaTokenData
+{
+    public int Id;
+    public float Logit;
+    public float P;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct LlamaTokenDataArray
+{
+    /// <summary>LlamaTokenData*; samplers may point it elsewhere.</summary>
+    public IntPtr Data;
+    public nuint Size;
+
+    /// <summary>Index into <see cref="Data"/> of the chosen token, not its id.</summary>
+    public long Selected;
+    public bool Sorted;
+}

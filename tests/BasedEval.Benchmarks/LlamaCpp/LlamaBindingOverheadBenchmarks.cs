@@ -21,7 +21,7 @@ public class LlamaBindingOverheadBenchmarks
     private LlamaModel _model = null!;
     private LlamaEngine _engine = null!;
     private SafeLlamaContextHandle _context = null!;
-    private SafeLlamaSamplerHandle _sampler = null!;
+    private TokenSampler _sampler = null!;
     private BatchBuffer _batch = null!;
     private IntPtr _memory;
     private int[] _prompt = [];
@@ -44,7 +44,7 @@ public class LlamaBindingOverheadBenchmarks
         parameters.NoPerf = true;
         _context = NativeMethods.llama_init_from_model(_model.Handle, parameters);
         _memory = NativeMethods.llama_get_memory(_context);
-        _sampler = SamplerChain.Create(_model, LlamaSampling.Greedy);
+        _sampler = TokenSampler.Create(_model, LlamaSampling.Greedy);
         _batch = new BatchBuffer(512);
     }
 
@@ -82,7 +82,7 @@ public class LlamaBindingOverheadBenchmarks
         var token = 0;
         for (var generated = 0; generated < GeneratedTokens; generated++)
         {
-            token = NativeMethods.llama_sampler_sample(_sampler, _context, _batch.Count - 1);
+            token = _sampler.Sample(_context, _batch.Count - 1, _model.VocabularySize);
             if (generated == GeneratedTokens - 1)
             {
                 break;

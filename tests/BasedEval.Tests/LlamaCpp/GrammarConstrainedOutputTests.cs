@@ -78,9 +78,8 @@ public class GrammarConstrainedOutputTests
             var request = new TargetRequest(item.Messages, SamplingParameters.Greedy) { Tools = item.Tools, ResponseFormat = item.ResponseFormat };
             var grammar = LocalStructuredOutput.Prepare(request, constrain: true).Grammar;
             Assert.NotNull(grammar);
-            var sampler = NativeMethods.llama_sampler_init_grammar(vocab, grammar.Text, "root");
-            Assert.True(sampler != IntPtr.Zero, $"{item.Id}: llama.cpp rejected\n{grammar.Text}");
-            NativeMethods.llama_sampler_free(sampler);
+            using var sampler = NativeMethods.llama_sampler_init_grammar(vocab, grammar.Text, "root");
+            Assert.False(sampler.IsInvalid, $"{item.Id}: llama.cpp rejected\n{grammar.Text}");
         }
     }
 

@@ -115,6 +115,19 @@ public class LlamaStructLayoutTests
     }
 
     [Fact]
+    public void Token_data_and_its_array_match_llama_h()
+    {
+        var data = default(LlamaTokenData);
+        Assert.Equal(12, Unsafe.SizeOf<LlamaTokenData>());
+        Assert.Equal(8, Offset(ref data, ref data.P));
+        var array = default(LlamaTokenDataArray);
+        Assert.Equal(32, Unsafe.SizeOf<LlamaTokenDataArray>());
+        Assert.Equal(8, Offset(ref array, ref array.Size));
+        Assert.Equal(16, Offset(ref array, ref array.Selected));
+        Assert.Equal(24, Offset(ref array, ref array.Sorted));
+    }
+
+    [Fact]
     public void Chat_message_and_sampler_chain_params_match_llama_h()
     {
         var message = default(LlamaChatMessage);

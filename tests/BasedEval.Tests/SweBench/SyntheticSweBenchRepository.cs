@@ -50,7 +50,7 @@ internal static class SyntheticSweBenchRepository
             ["tests/test_calc.py::test_add"], ["tests/test_calc.py::test_sub"], baseCommit, "2024-01-01T00:00:00Z");
     }
 
-    private static string Git(string folder, params string[] arguments)
+    public static string Git(string folder, params string[] arguments)
     {
         var start = new ProcessStartInfo("git") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in (string[])["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", .. arguments])

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using BasedEval.Core.SweBench;
 
 namespace BasedEval.Tests.SweBench;
@@ -49,6 +51,20 @@ internal static class SyntheticSweBenchRepository
             "acme__calc-1", "acme/calc", baseCommit, gold, testPatch, "add(1, 2) returns -1 instead of 3.", string.Empty, "1.0",
             ["tests/test_calc.py::test_add"], ["tests/test_calc.py::test_sub"], baseCommit, "2024-01-01T00:00:00Z");
     }
+
+    /// <summary>The instance as one line of the official JSON Lines dataset.</summary>
+    public static string Record(SweBenchInstance instance) => new JsonObject
+    {
+        ["instance_id"] = instance.InstanceId,
+        ["repo"] = instance.Repo,
+        ["base_commit"] = instance.BaseCommit,
+        ["patch"] = instance.Patch,
+        ["test_patch"] = instance.TestPatch,
+        ["problem_statement"] = instance.ProblemStatement,
+        ["version"] = instance.Version,
+        ["FAIL_TO_PASS"] = JsonSerializer.Serialize(instance.FailToPass),
+        ["PASS_TO_PASS"] = JsonSerializer.Serialize(instance.PassToPass),
+    }.ToJsonString();
 
     public static string Git(string folder, params string[] arguments)
     {

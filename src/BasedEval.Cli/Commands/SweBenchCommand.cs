@@ -8,12 +8,12 @@ using BasedEval.Core.SweBench;
 
 namespace BasedEval.Cli.Commands;
 
-/// <summary>`basedeval swebench eval`: scores SWE-bench predictions (or the gold patches) on this machine, no Docker.</summary>
+/// <summary>`basedeval swebench` (generate and compare live in their own classes) and `swebench eval`: scores SWE-bench predictions (or the gold patches) on this machine, no Docker.</summary>
 internal static class SweBenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("swebench", "Evaluate SWE-bench predictions with the local runner");
+        var command = new Command("swebench", "Generate SWE-bench patches with a target, evaluate predictions with the local runner, compare two evaluations");
         command.Subcommands.Add(SweBenchGenerateCommand.Create());
         command.Subcommands.Add(Eval());
         command.Subcommands.Add(SweBenchCompareCommand.Create());

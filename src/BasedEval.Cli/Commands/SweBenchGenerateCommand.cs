@@ -47,7 +47,7 @@ internal static class SweBenchGenerateCommand
             var selected = Select(parse.GetValue(instances)!, parse.GetValue(ids), parse.GetValue(limit), evalConfig.Seed);
             var items = await SweBenchGeneration.PrepareAsync(selected, parse.GetValue(repos)!, contextSetting, parse.GetValue(budget), cancellationToken);
             await console.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{items.Count} prompt(s), {SweBenchGeneration.SuiteName(contextSetting)}: {items.Average(i => i.ContextFiles.Count):0.#} file(s) each on average; every gold file shown for {items.Count(i => i.ShowsOracleFiles)} of {items.Count}"));
+                $"{items.Count} prompt(s), {SweBenchGeneration.SuiteName(contextSetting)}: {items.Average(i => i.ContextFiles.Count):0.#} file(s) each on average; every gold file shown for {items.Count(i => i.ShowsOracleFiles == true)} of {items.Count(i => i.ShowsOracleFiles is not null)}"));
 
             await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
             var evaluation = new Evaluation(evalConfig, store, CommandSupport.Targets(), ConsoleRunObserver.For(console));

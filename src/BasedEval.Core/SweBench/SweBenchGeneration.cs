@@ -29,11 +29,8 @@ public sealed class PatchScorer : IScorer
 }
 
 /// <summary>One instance's request and the files its prompt shows.</summary>
-public sealed record GenerationItem(SweBenchInstance Instance, EvalItem Item, IReadOnlyList<string> ContextFiles)
-{
-    /// <summary>Whether every file the gold patch changes is shown: the retrieval's recall for this instance.</summary>
-    public bool ShowsOracleFiles => PatchContext.OracleFiles(Instance).All(ContextFiles.Contains);
-}
+/// <param name="ShowsOracleFiles">Whether every file the gold patch changes is shown (the retrieval's recall); null without a readable gold patch.</param>
+public sealed record GenerationItem(SweBenchInstance Instance, EvalItem Item, IReadOnlyList<string> ContextFiles, bool? ShowsOracleFiles);
 
 /// <summary>SWE-bench patch generation on the one data path: prompts become items, the runner asks the target, samples become predictions.</summary>
 public static class SweBenchGeneration
@@ -56,10 +53,24 @@ public static class SweBenchGeneration
             var repository = GitSnapshot.Locate(repositories, instance.Repo)
                 ?? throw new ConfigException($"no local repository for {instance.Repo} in {repositories}", $"clone it there as {instance.Repo.Replace("/", "__", StringComparison.Ordinal)}");
             var snapshot = await GitSnapshot.OpenAsync(repository, instance.BaseCommit, cancellationToken);
+            IReadOnlyList<string>? oracle;
+            try
+            {
+                oracle = PatchContext.OracleFiles(instance);
+            }
+            catch (PatchFormatException e)
+            {
+                // Retrieval does not need the gold patch; only its recall goes unmeasured.
+                oracle = setting == ContextSetting.Oracle
+                    ? throw new ConfigException($"the gold patch of {instance.InstanceId} cannot be read: {e.Message}", "fix the instance's patch, or use --setting bm25, which does not need it")
+                    : null;
+            }
+
             var files = await PatchContext.SelectAsync(instance, snapshot, setting, tokenBudget, cancellationToken);
             var item = new EvalItem(
                 instance.InstanceId, [new ChatMessage("user", PatchPrompt.Build(instance, setting, files))], [], null, [instance.Repo], new Dictionary<string, string>());
-            items.Add(new GenerationItem(instance, item, [.. files.Select(f => f.Path)]));
+            var shown = files.Select(f => f.Path).ToList();
+            items.Add(new GenerationItem(instance, item, shown, oracle is null ? null : oracle.All(shown.Contains)));
         }
 
         return items;

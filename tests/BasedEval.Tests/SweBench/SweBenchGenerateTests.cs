@@ -89,7 +89,7 @@ public sealed class SweBenchGenerateTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_clone_or_an_unknown_target_stops_before_anything_is_sent()
+    public async Task A_missing_clone_an_unknown_target_or_instance_stops_before_anything_is_sent()
     {
         await CreateAsync();
         await using var server = await TestLlmServer.StartAsync(new ServerScript { Models = { ["gpt-a"] = Model() } }, TestContext.Current.CancellationToken);
@@ -97,8 +97,10 @@ public sealed class SweBenchGenerateTests : IDisposable
 
         var noClone = await Cli("swebench", "generate", "--target", "gpt-a", "--instances", "instances.jsonl", "--repos", "elsewhere");
         var noTarget = await Cli("swebench", "generate", "--target", "gpt-z", "--instances", "instances.jsonl", "--repos", "repos");
+        var noInstance = await Cli("swebench", "generate", "--target", "gpt-a", "--instances", "instances.jsonl", "--repos", "repos", "--instance", "acme__calc-99");
 
-        Assert.Equal((2, 2), (noClone.ExitCode, noTarget.ExitCode));
+        Assert.Equal((2, 2, 2), (noClone.ExitCode, noTarget.ExitCode, noInstance.ExitCode));
+        Assert.Contains("--instance acme__calc-99 is not in instances.jsonl", noInstance.Error, StringComparison.Ordinal);
         Assert.Contains("no local repository for acme/calc in elsewhere", noClone.Error, StringComparison.Ordinal);
         Assert.Contains("gpt-z", noTarget.Error, StringComparison.Ordinal);
         Assert.Empty(server.Requests);

@@ -8,13 +8,15 @@ using BasedEval.Core.SweBench;
 
 namespace BasedEval.Cli.Commands;
 
-/// <summary>`basedeval swebench eval`: scores SWE-bench predictions (or the gold patches) on this machine, no Docker.</summary>
+/// <summary>`basedeval swebench` (generate and compare live in their own classes) and `swebench eval`: scores SWE-bench predictions (or the gold patches) on this machine, no Docker.</summary>
 internal static class SweBenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("swebench", "Evaluate SWE-bench predictions with the local runner");
+        var command = new Command("swebench", "Generate SWE-bench patches with a target, evaluate predictions with the local runner, compare two evaluations");
+        command.Subcommands.Add(SweBenchGenerateCommand.Create());
         command.Subcommands.Add(Eval());
+        command.Subcommands.Add(SweBenchCompareCommand.Create());
         return command;
     }
 
@@ -93,7 +95,8 @@ internal static class SweBenchCommand
                 cancellationToken);
 
             var rows = work.Zip(evaluations, (w, e) => SweBenchInstanceResult.From(w.Instance, e)).ToList();
-            var report = SweBenchReport.From([.. work.Select(w => w.Instance)], evaluations);
+            var costs = work.Where(w => w.Prediction.CostUsd is not null).ToDictionary(w => w.Instance.InstanceId, w => w.Prediction.CostUsd!.Value, StringComparer.Ordinal);
+            var report = SweBenchReport.From([.. work.Select(w => w.Instance)], evaluations, costs);
             var document = new SweBenchRunDocument(string.Join(", ", model), instancesPath, predictionsPath, startedAt, report, rows);
             Directory.CreateDirectory(Path.Combine(folder, "logs"));
             await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), JsonSerializer.Serialize(document, ReportJson.Options), cancellationToken);
@@ -128,8 +131,10 @@ internal static class SweBenchCommand
         }
     }
 
-    private static string Rate(ResolvedRate rate) => string.Create(CultureInfo.InvariantCulture,
-        $"{rate.Resolved}/{rate.Total} = {100 * rate.Rate:0.0}% (95% Wilson {100 * rate.Interval.Lower:0.0}%–{100 * rate.Interval.Upper:0.0}%); patch failed {rate.PatchFailed}, environment errors {rate.Errors}");
+    /// <summary>One line per rate, shared with `swebench compare`; the cost part only where the predictions carried their cost.</summary>
+    internal static string Rate(ResolvedRate rate) => string.Create(CultureInfo.InvariantCulture,
+        $"{rate.Resolved}/{rate.Total} = {100 * rate.Rate:0.0}% (95% Wilson {100 * rate.Interval.Lower:0.0}%–{100 * rate.Interval.Upper:0.0}%); patch failed {rate.PatchFailed}, environment errors {rate.Errors}")
+        + (rate.CostUsd is { } cost ? string.Create(CultureInfo.InvariantCulture, $"; cost ${cost:0.####}, {(rate.CostPerResolvedUsd is { } per ? $"${per:0.####}" : "n/a")} per resolved instance") : string.Empty);
 
     private static string Name(SweBenchOutcome outcome) => outcome switch
     {
@@ -141,7 +146,7 @@ internal static class SweBenchCommand
 
     private static string Shorten(string text) => text.Length > 120 ? text[..120] + "…" : text;
 
-    private static string Safe(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
+    internal static string Safe(string name) => string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     /// <summary>Reports on the calling thread; <see cref="Progress{T}"/> would post to the thread pool and could print after the table.</summary>
     private sealed class SynchronousProgress(Action<SweBenchEvaluation> report) : IProgress<SweBenchEvaluation>

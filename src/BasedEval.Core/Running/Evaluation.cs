@@ -51,6 +51,16 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         return await ExecuteRunAsync(runId, target, suiteNames, request.Limit, cancellationToken);
     }
 
+    /// <summary>
+    /// Runs items that are not a suite of evals.yaml (SWE-bench prompts built from local repositories) through the same plan,
+    /// runner, cache and store as <see cref="RunAsync"/>, so each answer is a stored sample with its timings, usage and cost.
+    /// </summary>
+    public Task<RunOutcome> RunItemsAsync(string targetName, PlannedSuite suite, CancellationToken cancellationToken)
+    {
+        var target = Target(targetName, "--target");
+        return RunPlannedAsync(NewId("run", target.Name), target, [suite], cancellationToken);
+    }
+
     public async Task<CompareOutcome> CompareAsync(CompareRequest request, CancellationToken cancellationToken)
     {
         var comparison = ResolveComparison(request);
@@ -174,6 +184,11 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             suites.Add(new PlannedSuite(name, suite.Scorer, items, suiteConfig.Prompt == SuiteFactory.LogLikelihoodPrompt, suiteConfig.Epochs));
         }
 
+        return await RunPlannedAsync(runId, targetConfig, suites, cancellationToken);
+    }
+
+    private async Task<RunOutcome> RunPlannedAsync(string runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken)
+    {
         var plan = Planner.Build(runId, targetConfig, suites, config.Seed);
         await using var target = targets.Create(targetConfig);
         if (suites.FirstOrDefault(s => s.RankChoices) is { } ranked && !target.CanRankContinuations)

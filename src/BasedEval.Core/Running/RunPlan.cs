@@ -25,15 +25,19 @@ public static class Planner
     /// Items of each suite shuffled by a seeded permutation and cut to the limit, so that `--limit 200` is a random
     /// sample of the suite rather than its first subject, and the same seed always gives the same items.
     /// </summary>
-    public static IReadOnlyList<EvalItem> Select(IEnumerable<EvalItem> items, int seed, int? limit)
+    public static IReadOnlyList<EvalItem> Select(IEnumerable<EvalItem> items, int seed, int? limit) => Select(items, i => i.Id, seed, limit);
+
+    /// <summary>The same seeded sample over anything with an id, such as SWE-bench instances sampled before their prompts are built.</summary>
+    public static IReadOnlyList<T> Select<T>(IEnumerable<T> items, Func<T, string> id, int seed, int? limit)
     {
+        ArgumentNullException.ThrowIfNull(id);
         var list = items.ToList();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in list)
         {
-            if (!seen.Add(item.Id))
+            if (!seen.Add(id(item)))
             {
-                throw new ConfigException($"two items share the id `{item.Id}`; pairing across models needs unique ids", "fix the suite's data so every item id is unique");
+                throw new ConfigException($"two items share the id `{id(item)}`; pairing across models needs unique ids", "fix the suite's data so every item id is unique");
             }
         }
 

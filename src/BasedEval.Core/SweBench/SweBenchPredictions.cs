@@ -4,7 +4,11 @@ using BasedEval.Core.Suites;
 namespace BasedEval.Core.SweBench;
 
 /// <summary>One model's patch for one instance, in the official predictions format; <see cref="Line"/> is where its record starts (0 for gold).</summary>
-public sealed record SweBenchPrediction(string InstanceId, string ModelNameOrPath, string ModelPatch, long Line);
+public sealed record SweBenchPrediction(string InstanceId, string ModelNameOrPath, string ModelPatch, long Line)
+{
+    /// <summary>What generating the patch cost, from its stored sample; null where the predictions came from elsewhere.</summary>
+    public double? CostUsd { get; init; }
+}
 
 /// <summary>
 /// Loads predictions as the official harness takes them: JSON Lines or a JSON array of records with <c>instance_id</c>,
@@ -41,6 +45,35 @@ public static class SweBenchPredictions
         }
 
         return predictions;
+    }
+
+    /// <summary>
+    /// Writes JSON Lines in the official format, which the harness reads by its three keys; <c>cost_usd</c> rides along where known
+    /// so that `swebench eval` can report the cost per resolved instance.
+    /// </summary>
+    public static void Write(string path, IReadOnlyList<SweBenchPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(predictions);
+        using var stream = File.Create(path);
+        foreach (var prediction in predictions)
+        {
+            using (var json = new Utf8JsonWriter(stream))
+            {
+                json.WriteStartObject();
+                json.WriteString("instance_id", prediction.InstanceId);
+                json.WriteString("model_name_or_path", prediction.ModelNameOrPath);
+                json.WriteString("model_patch", prediction.ModelPatch);
+                if (prediction.CostUsd is { } cost)
+                {
+                    json.WriteNumber("cost_usd", cost);
+                }
+
+                json.WriteEndObject();
+            }
+
+            stream.WriteByte((byte)'\n');
+        }
     }
 
     /// <summary>The gold patches as predictions: the validation run that shows which instances this environment can resolve at all.</summary>
@@ -89,6 +122,11 @@ public static class SweBenchPredictions
             throw new SuiteDataException(path, record.Line, "instance_id is empty", "use the instance_id of the dataset record, e.g. \"psf__requests-2317\"");
         }
 
-        return new SweBenchPrediction(id, Text("model_name_or_path", nullable: false)!, Text("model_patch", nullable: true) ?? string.Empty, record.Line);
+        double? cost = value.TryGetProperty("cost_usd", out var costField) && costField.ValueKind != JsonValueKind.Null
+            ? costField.ValueKind == JsonValueKind.Number && costField.GetDouble() >= 0
+                ? costField.GetDouble()
+                : throw new SuiteDataException(path, record.Line, $"cost_usd is {costField.GetRawText()}, not a number of dollars", "write cost_usd as a non-negative number, or leave it out")
+            : null;
+        return new SweBenchPrediction(id, Text("model_name_or_path", nullable: false)!, Text("model_patch", nullable: true) ?? string.Empty, record.Line) { CostUsd = cost };
     }
 }

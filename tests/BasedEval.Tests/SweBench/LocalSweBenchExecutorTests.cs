@@ -59,7 +59,9 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
     {
         var (_, instance) = await ValidationRepositoryAsync();
 
-        var prompt = OraclePrompt.Build(instance, Path.Combine(_root, "repos", "acme__calc"));
+        var snapshot = await GitSnapshot.OpenAsync(Path.Combine(_root, "repos", "acme__calc"), instance.BaseCommit, TestContext.Current.CancellationToken);
+        var files = await PatchContext.SelectAsync(instance, snapshot, ContextSetting.Oracle, PatchContext.DefaultTokenBudget, TestContext.Current.CancellationToken);
+        var prompt = PatchPrompt.Build(instance, ContextSetting.Oracle, files);
 
         Assert.Contains("add(1, 2) returns -1", prompt, StringComparison.Ordinal);
         Assert.Contains("[start of calc.py]\n1 def add(a, b):\n2     return a - b\n", prompt, StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using BasedEval.Core.SweBench;
 using BasedEval.Tests.EndToEnd;
@@ -67,19 +66,7 @@ public sealed class SweBenchCommandTests : IDisposable
         var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos")));
         await SyntheticSweBenchRepository.SkipUnlessRunnableAsync(executor);
         var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
-        var record = new JsonObject
-        {
-            ["instance_id"] = instance.InstanceId,
-            ["repo"] = instance.Repo,
-            ["base_commit"] = instance.BaseCommit,
-            ["patch"] = instance.Patch,
-            ["test_patch"] = instance.TestPatch,
-            ["problem_statement"] = instance.ProblemStatement,
-            ["version"] = instance.Version,
-            ["FAIL_TO_PASS"] = JsonSerializer.Serialize(instance.FailToPass),
-            ["PASS_TO_PASS"] = JsonSerializer.Serialize(instance.PassToPass),
-        };
-        await File.WriteAllTextAsync(Path.Combine(_root, "instances.jsonl"), record.ToJsonString() + "\n", TestContext.Current.CancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(_root, "instances.jsonl"), SyntheticSweBenchRepository.Record(instance) + "\n", TestContext.Current.CancellationToken);
         return instance;
     }
 

@@ -58,7 +58,7 @@ public class SweBenchInstancesTests
     {
         var instances = SweBenchInstances.Load(SharedData.Require("swebench/swe-bench-lite.test.json"));
 
-        Assert.All(instances, i => Assert.NotEmpty(OraclePrompt.ContextFiles(i)));
+        Assert.All(instances, i => Assert.NotEmpty(PatchContext.OracleFiles(i)));
         Assert.All(instances, i => Assert.Equal(i.Patch, UnifiedDiff.Repair(i.Patch)));
     }
 

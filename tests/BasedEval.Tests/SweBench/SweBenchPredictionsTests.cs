@@ -27,6 +27,7 @@ public class SweBenchPredictionsTests
     [InlineData("{\"instance_id\": \"a\", \"model_patch\": \"\"}", 1, "no model_name_or_path")]
     [InlineData("{\"instance_id\": \"a\", \"model_name_or_path\": \"m\", \"model_patch\": \"\"}\n{\"instance_id\": \"a\", \"model_name_or_path\": \"m\", \"model_patch\": \"\"}", 2, "also has a prediction at line 1")]
     [InlineData("{\"instance_id\": \"a\",", 1, "not valid JSON")]
+    [InlineData("{\"instance_id\": \"a\", \"model_name_or_path\": \"m\", \"model_patch\": \"\", \"cost_usd\": \"cheap\"}", 1, "cost_usd is \"cheap\"")]
     public void A_bad_record_names_the_file_the_line_and_a_fix(string content, long line, string problem)
     {
         var error = Assert.Throws<SuiteDataException>(() => SweBenchPredictions.Parse("p.jsonl", Encoding.UTF8.GetBytes(content)));
@@ -48,5 +49,29 @@ public class SweBenchPredictionsTests
         Assert.Equal(2, error.Line);
         Assert.Contains("b__y-9", error.Problem, StringComparison.Ordinal);
         Assert.Equal(("gold diff", SweBenchPredictions.GoldModel), (gold[0].Prediction.ModelPatch, gold[0].Prediction.ModelNameOrPath));
+    }
+
+    [Fact]
+    public void Written_predictions_read_back_with_their_cost_and_carry_only_the_official_keys_besides()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "basedeval-preds-" + Guid.NewGuid().ToString("N") + ".jsonl");
+        try
+        {
+            SweBenchPredictions.Write(path, [
+                new SweBenchPrediction("a__x-1", "m", "diff --git a/f b/f\n+é \"q\"\n", 0) { CostUsd = 0.0125 },
+                new SweBenchPrediction("a__x-2", "m", string.Empty, 0)]);
+
+            var lines = File.ReadAllLines(path);
+            var read = SweBenchPredictions.Load(path);
+
+            Assert.Equal(2, lines.Length);
+            Assert.Equal(["instance_id", "model_name_or_path", "model_patch", "cost_usd"], System.Text.Json.JsonDocument.Parse(lines[0]).RootElement.EnumerateObject().Select(p => p.Name));
+            Assert.Equal(("diff --git a/f b/f\n+é \"q\"\n", (double?)0.0125), (read[0].ModelPatch, read[0].CostUsd));
+            Assert.Equal((string.Empty, (double?)null), (read[1].ModelPatch, read[1].CostUsd));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -23,10 +23,28 @@ public class SweBenchReportTests
     }
 
     [Fact]
+    public void Cost_per_resolved_instance_divides_the_whole_spend_by_the_resolved_and_needs_every_cost()
+    {
+        SweBenchEvaluation[] evaluations = [
+            Evaluation("a__x-1", SweBenchOutcome.Resolved), Evaluation("a__x-2", SweBenchOutcome.Unresolved),
+            Evaluation("b__y-1", SweBenchOutcome.Resolved), Evaluation("b__y-2", SweBenchOutcome.PatchFailed)];
+        var costs = new Dictionary<string, double> { ["a__x-1"] = 0.25, ["a__x-2"] = 0.5, ["b__y-1"] = 0.125, ["b__y-2"] = 0.125 };
+
+        var report = SweBenchReport.From(Instances, evaluations, costs);
+        var partial = SweBenchReport.From(Instances, evaluations, costs.Where(c => c.Key != "b__y-2").ToDictionary());
+
+        Assert.Equal((1.0, 0.5), (report.Overall.CostUsd, report.Overall.CostPerResolvedUsd));
+        Assert.Equal((0.75, 0.75), (report.ByRepository["a/x"].CostUsd, report.ByRepository["a/x"].CostPerResolvedUsd));
+        Assert.Null(partial.Overall.CostUsd);
+        Assert.Equal(0.75, partial.ByRepository["a/x"].CostUsd);
+        Assert.Null(SweBenchReport.From(Instances, [Evaluation("a__x-2", SweBenchOutcome.Unresolved)], costs).Overall.CostPerResolvedUsd);
+    }
+
+    [Fact]
     public void A_paired_comparison_names_the_instances_that_flipped()
     {
-        SweBenchEvaluation[] baseline = [Evaluation("a__x-1", SweBenchOutcome.Resolved), Evaluation("a__x-2", SweBenchOutcome.Unresolved), Evaluation("b__y-1", SweBenchOutcome.Resolved)];
-        SweBenchEvaluation[] candidate = [Evaluation("b__y-1", SweBenchOutcome.Resolved), Evaluation("a__x-2", SweBenchOutcome.Resolved), Evaluation("a__x-1", SweBenchOutcome.PatchFailed)];
+        SweBenchInstanceResult[] baseline = [Row("a__x-1", SweBenchOutcome.Resolved), Row("a__x-2", SweBenchOutcome.Unresolved), Row("b__y-1", SweBenchOutcome.Resolved)];
+        SweBenchInstanceResult[] candidate = [Row("b__y-1", SweBenchOutcome.Resolved), Row("a__x-2", SweBenchOutcome.Resolved), Row("a__x-1", SweBenchOutcome.PatchFailed)];
 
         var comparison = SweBenchComparison.From(baseline, candidate);
 
@@ -35,6 +53,8 @@ public class SweBenchReportTests
         Assert.Equal((1, 1, 1), (comparison.Paired.BothCorrect, comparison.Paired.BaselineOnly, comparison.Paired.CandidateOnly));
         Assert.Throws<ArgumentException>(() => SweBenchComparison.From(baseline, candidate[..2]));
     }
+
+    private static SweBenchInstanceResult Row(string id, SweBenchOutcome outcome) => new(id, "a/x", outcome, string.Empty, 0, 0, 0, 0, 0);
 
     private static SweBenchInstance Instance(string id, string repo) =>
         new(id, repo, "abc", string.Empty, string.Empty, string.Empty, string.Empty, "1.0", [], [], "abc", string.Empty);

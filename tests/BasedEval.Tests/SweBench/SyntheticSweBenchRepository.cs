@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using BasedEval.Core.SweBench;
 
 namespace BasedEval.Tests.SweBench;
@@ -50,7 +52,21 @@ internal static class SyntheticSweBenchRepository
             ["tests/test_calc.py::test_add"], ["tests/test_calc.py::test_sub"], baseCommit, "2024-01-01T00:00:00Z");
     }
 
-    private static string Git(string folder, params string[] arguments)
+    /// <summary>The instance as one line of the official JSON Lines dataset.</summary>
+    public static string Record(SweBenchInstance instance) => new JsonObject
+    {
+        ["instance_id"] = instance.InstanceId,
+        ["repo"] = instance.Repo,
+        ["base_commit"] = instance.BaseCommit,
+        ["patch"] = instance.Patch,
+        ["test_patch"] = instance.TestPatch,
+        ["problem_statement"] = instance.ProblemStatement,
+        ["version"] = instance.Version,
+        ["FAIL_TO_PASS"] = JsonSerializer.Serialize(instance.FailToPass),
+        ["PASS_TO_PASS"] = JsonSerializer.Serialize(instance.PassToPass),
+    }.ToJsonString();
+
+    public static string Git(string folder, params string[] arguments)
     {
         var start = new ProcessStartInfo("git") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in (string[])["-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", .. arguments])

@@ -162,6 +162,11 @@ internal sealed class SchemaConverter(GbnfRules rules, JsonElement root)
     {
         var minimum = Number(schema, "minimum");
         var exclusiveMinimum = Number(schema, "exclusiveMinimum");
+        if (integer && IntegerBounds(schema) is var (low, high) && (low is not null || high is not null))
+        {
+            return rules.Add(hint, IntegerRange.Expression(low ?? -IntegerRange.Largest, high ?? IntegerRange.Largest));
+        }
+
         var positive = exclusiveMinimum >= 0 || (integer && minimum >= 1) || minimum > 0;
         var nonNegative = positive || minimum >= 0;
         string body;
@@ -178,6 +183,36 @@ internal sealed class SchemaConverter(GbnfRules rules, JsonElement root)
         }
 
         return rules.Add(hint, body);
+    }
+
+    /// <summary>The tightest integer bounds the four numeric keywords give, clamped to the 16 digits integers have here.</summary>
+    private static (long? Low, long? High) IntegerBounds(JsonElement schema)
+    {
+        double? low = null;
+        double? high = null;
+        if (Number(schema, "minimum") is { } minimum)
+        {
+            low = Math.Ceiling(minimum);
+        }
+
+        if (Number(schema, "exclusiveMinimum") is { } exclusiveMinimum)
+        {
+            low = Math.Max(low ?? double.MinValue, Math.Floor(exclusiveMinimum) + 1);
+        }
+
+        if (Number(schema, "maximum") is { } maximum)
+        {
+            high = Math.Floor(maximum);
+        }
+
+        if (Number(schema, "exclusiveMaximum") is { } exclusiveMaximum)
+        {
+            high = Math.Min(high ?? double.MaxValue, Math.Ceiling(exclusiveMaximum) - 1);
+        }
+
+        return (Clamp(low), Clamp(high));
+
+        static long? Clamp(double? value) => value is { } v ? (long)Math.Clamp(v, -IntegerRange.Largest, IntegerRange.Largest) : null;
     }
 
     private string ArrayOf(JsonElement schema, string hint, string path)
@@ -310,7 +345,8 @@ internal sealed class SchemaConverter(GbnfRules rules, JsonElement root)
                 "type" or "properties" or "required" or "additionalProperties" or "items" or "minItems" or "maxItems"
                     or "minLength" or "maxLength" or "pattern" or "nullable" => true,
                 "propertyNames" or "minProperties" or "maxProperties" => !schema.TryGetProperty("properties", out _),
-                "minimum" => Number(schema, "minimum") is 0 || (Number(schema, "minimum") is 1 && TypesOf(schema).All(t => t == "integer")),
+                "minimum" or "maximum" or "exclusiveMinimum" or "exclusiveMaximum" when TypesOf(schema).All(t => t == "integer") => true,
+                "minimum" => Number(schema, "minimum") is 0,
                 "exclusiveMinimum" => Number(schema, "exclusiveMinimum") is 0,
                 _ => Annotations.Contains(keyword.Name),
             };

@@ -1,9 +1,13 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using System.Text.Json;
 using BasedEval.Core.Scoring;
 using BasedEval.Core.Suites;
 using BasedEval.LlamaCpp;
 using BasedEval.LlamaCpp.Grammar;
+using FsCheck;
+using FsCheck.Fluent;
 
 namespace BasedEval.Tests.LlamaCpp;
 
@@ -12,6 +16,7 @@ public class JsonSchemaGrammarTests
     /// <summary>What schemas written for function calling use, each bounded so that random weights must finish.</summary>
     public static TheoryData<string, string> HardSchemas => new()
     {
+        { "integer-ranges", """{"type":"object","properties":{"year":{"type":"integer","minimum":1900,"maximum":2100},"delta":{"type":"integer","exclusiveMinimum":-40.5,"exclusiveMaximum":12},"big":{"type":"integer","minimum":123456}},"required":["year","delta","big"]}""" },
         { "optional-only", """{"type":"object","properties":{"a":{"type":"boolean"},"b":{"type":"null"},"c":{"type":"integer","minimum":0}}}""" },
         { "recursive-tree", """{"$defs":{"node":{"type":"object","properties":{"label":{"type":"string","maxLength":5},"children":{"type":"array","items":{"$ref":"#/$defs/node"},"maxItems":1}},"required":["label"],"additionalProperties":false}},"$ref":"#/$defs/node"}""" },
         { "any-of", """{"anyOf":[{"type":"integer","exclusiveMinimum":0},{"type":"string","enum":["none","all"]},{"type":"array","items":{"type":"number"},"minItems":2,"maxItems":2}]}""" },
@@ -57,7 +62,7 @@ public class JsonSchemaGrammarTests
         var grammar = JsonSchemaGrammar.ForResponse(
             """{"type":"object","properties":{"n":{"type":"integer","minimum":1,"maximum":9},"f":{"type":"number","multipleOf":0.5},"d":{"type":"string","format":"date","description":"a day"},"s":{"type":"string","pattern":"^(?=a)b$"}}}""");
 
-        Assert.Equal(["#/properties/d: format", "#/properties/f: multipleOf", "#/properties/n: maximum", "#/properties/s: pattern"], grammar.Unenforced);
+        Assert.Equal(["#/properties/d: format", "#/properties/f: multipleOf", "#/properties/s: pattern"], grammar.Unenforced);
     }
 
     [Theory]
@@ -81,6 +86,29 @@ public class JsonSchemaGrammarTests
     public void Patterns_become_GBNF_over_the_characters_of_a_JSON_string(string pattern, string expected)
     {
         Assert.Equal(expected, RegexGrammar.TryConvert(pattern));
+    }
+
+    [Fact]
+    public void Integer_ranges_hold_exactly_the_integers_between_their_bounds()
+    {
+        Prop.ForAll(Gen.Choose(-30_000, 30_000).Two().ToArbitrary(), bounds =>
+        {
+            var (low, high) = (Math.Min(bounds.Item1, bounds.Item2), Math.Max(bounds.Item1, bounds.Item2));
+            // The GBNF of digit classes reads the same as a .NET regular expression once the quoted minus is bare.
+            var regex = new Regex("^" + IntegerRange.Expression(low, high).Replace("\"-\"", "-", StringComparison.Ordinal).Replace(" ", "", StringComparison.Ordinal) + "$");
+            for (var x = low - 3; x <= high + 3; x += Math.Max(1, (high - low) / 200))
+            {
+                Assert.True(regex.IsMatch(x.ToString(CultureInfo.InvariantCulture)) == (x >= low && x <= high), $"[{low}, {high}] and {x}: {regex}");
+            }
+
+            foreach (var x in new[] { low, high, low - 1, high + 1 })
+            {
+                Assert.True(regex.IsMatch(x.ToString(CultureInfo.InvariantCulture)) == (x >= low && x <= high), $"[{low}, {high}] and {x}: {regex}");
+            }
+
+            Assert.DoesNotMatch(regex, "-0");
+            Assert.DoesNotMatch(regex, "0" + Math.Abs(high).ToString(CultureInfo.InvariantCulture));
+        }).QuickCheckThrowOnFailure();
     }
 
     [Theory]

@@ -152,7 +152,7 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
         }
 
         var after = await PatchAndTestAsync(at, environment, testFiles, modelPatch: true, cancellationToken);
-        return (after.Tests is null ? at.Result(after.Outcome, after.Reason) : Judge(at, after.Tests, after.Messages!)) with { FailToPassBefore = before };
+        return (after.Tests is { Count: > 0 } tests ? Judge(at, tests, after.Messages!) : at.Result(after.Outcome, after.Reason)) with { FailToPassBefore = before };
     }
 
     /// <summary>The recipe's virtual environment and stand-in, or the interpreter as it is; null and why when they cannot be made.</summary>
@@ -231,9 +231,10 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
             return new TestRun(SweBenchOutcome.Error, $"the test log exceeded {_options.OutputBytes} bytes");
         }
 
+        // A run that ended without outcomes (pytest's internal error, say) still tells the pre-check that nothing passed.
         var tests = PytestLog.Parse(run.Output);
         return tests.Count == 0
-            ? new TestRun(SweBenchOutcome.Error, $"pytest reported no test outcome (exit status {run.ExitCode}): {SweBenchCommands.LastLine(run.Output)}")
+            ? new TestRun(SweBenchOutcome.Error, $"pytest reported no test outcome (exit status {run.ExitCode}): {SweBenchCommands.LastLine(run.Output)}", tests)
             : new TestRun(SweBenchOutcome.Unresolved, string.Empty, tests, PytestLog.Messages(run.Output));
     }
 
@@ -247,7 +248,7 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
             return at.Result(SweBenchOutcome.Resolved, $"all {instance.FailToPass.Count} FAIL_TO_PASS and {instance.PassToPass.Count} PASS_TO_PASS tests pass", tests);
         }
 
-        var limited = failing.Select(t => (Test: t, Why: EnvironmentLimits.Why(t, messages))).Where(l => l.Why is not null).ToList();
+        var limited = failing.Select(t => (Test: t, Why: EnvironmentLimits.Why(instance.Repo, t, tests.ContainsKey(t) ? messages.GetValueOrDefault(t, string.Empty) : null))).Where(l => l.Why is not null).ToList();
         if (limited.Count == failing.Count)
         {
             return at.Result(SweBenchOutcome.Error, $"environment-limited: {limited.Count} listed test(s) cannot pass here: {string.Join("; ", limited.Take(3).Select(l => $"{l.Test}: {l.Why}"))}{(limited.Count > 3 ? "; …" : string.Empty)}", tests);
@@ -318,6 +319,9 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
     /// <summary>The python the tests run on; <paramref name="Venv"/> when the checkout must be installed into it.</summary>
     private sealed record TestEnvironment(string Python, bool Venv, HttpbinStandIn? StandIn);
 
-    /// <summary>A test run's outcomes, or (with <see cref="Tests"/> null) the outcome and reason that stopped it.</summary>
+    /// <summary>
+    /// A test run: <see cref="Tests"/> holds the outcomes when pytest ran to its end (none when it reported none), and is null
+    /// when a patch, the install or a limit stopped it; <see cref="Outcome"/> and <see cref="Reason"/> say why when there are none.
+    /// </summary>
     private sealed record TestRun(SweBenchOutcome Outcome, string Reason, IReadOnlyDictionary<string, TestStatus>? Tests = null, IReadOnlyDictionary<string, string>? Messages = null);
 }

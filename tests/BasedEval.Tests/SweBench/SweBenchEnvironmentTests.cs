@@ -47,17 +47,15 @@ public sealed class SweBenchEnvironmentTests
     [Fact]
     public void Outside_addresses_and_paths_of_another_machine_are_environment_limits_and_a_plain_failure_is_not()
     {
-        var messages = new Dictionary<string, string>
-        {
-            ["t.py::test_dns"] = "ConnectionError: ('Connection aborted.', gaierror(-3, 'Temporary failure in name resolution'))",
-            ["t.py::test_route"] = "OSError: [Errno 101] Network is unreachable",
-            ["t.py::test_bug"] = "AssertionError: assert 1 == 2",
-        };
+        const string dns = "ConnectionError: ('Connection aborted.', gaierror(-3, 'Temporary failure in name resolution'))";
+        const string stdin = "tests/test_self.py::TestRunTC::test_stdin[/mymodule.py]";
 
-        Assert.Contains("outside loopback", EnvironmentLimits.Why("t.py::test_dns", messages), StringComparison.Ordinal);
-        Assert.Contains("Network is unreachable", EnvironmentLimits.Why("t.py::test_route", messages), StringComparison.Ordinal);
-        Assert.Contains("absolute path", EnvironmentLimits.Why("tests/test_self.py::TestRunTC::test_stdin[/mymodule.py]", messages), StringComparison.Ordinal);
-        Assert.Null(EnvironmentLimits.Why("t.py::test_bug", messages));
-        Assert.Null(EnvironmentLimits.Why("t.py::test_missing", messages));
+        Assert.Contains("outside loopback", EnvironmentLimits.Why("acme/calc", "t.py::test_dns", dns), StringComparison.Ordinal);
+        Assert.Contains("Network is unreachable", EnvironmentLimits.Why("acme/calc", "t.py::test_route", "OSError: [Errno 101] Network is unreachable"), StringComparison.Ordinal);
+        Assert.Contains("absolute path", EnvironmentLimits.Why("acme/calc", stdin, null), StringComparison.Ordinal);
+        Assert.Null(EnvironmentLimits.Why("acme/calc", stdin, "AssertionError"));
+        Assert.Null(EnvironmentLimits.Why("acme/calc", "t.py::test_bug", "AssertionError: assert 1 == 2"));
+        Assert.Null(EnvironmentLimits.Why("acme/calc", "t.py::test_missing", null));
+        Assert.Contains("Python 3.9.18", EnvironmentLimits.Why("pytest-dev/pytest", "testing/test_assertion.py::test_raise_assertion_error_raisin_repr", string.Empty), StringComparison.Ordinal);
     }
 }

@@ -35,10 +35,12 @@ internal static class SweBenchCommand
             Description = "Interpreter: run the checkout on --python as is; Venv: a throwaway venv over --python's packages with the checkout installed editable, offline",
             DefaultValueFactory = _ => SweBenchEnvironment.Interpreter,
         };
+        var olderPython = new Option<string?>("--older-python") { Description = "Python 3.9 for repositories whose recipe needs it (old pytest); default ~/.pyenv/versions/3.9.18/bin/python3.9" };
+        var noPreCheck = new Option<bool>("--no-pre-check") { Description = "Skip the run with the test patch alone that finds FAIL_TO_PASS tests passing without any fix (halves the time)" };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for report.json and the per-instance logs; default reports/swebench-<model>-<time>/" };
         var command = new Command("eval", "Apply each prediction and its test patch to a clean checkout, run the tests, and report the resolved rate")
         {
-            instances, predictions, gold, repos, ids, parallel, timeout, python, environment, output,
+            instances, predictions, gold, repos, ids, parallel, timeout, python, environment, olderPython, noPreCheck, output,
         };
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(parse, async console =>
         {
@@ -72,7 +74,8 @@ internal static class SweBenchCommand
             }
 
             var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(
-                parse.GetValue(repos)!, parse.GetValue(python)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), Environment: parse.GetValue(environment)));
+                parse.GetValue(repos)!, parse.GetValue(python)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), Environment: parse.GetValue(environment),
+                OlderPython: parse.GetValue(olderPython), PreCheck: !parse.GetValue(noPreCheck)));
             if (await executor.UnavailableReasonAsync(cancellationToken) is { } unavailable)
             {
                 throw new ConfigException(unavailable, "pass --python with an interpreter that has pytest");
@@ -116,11 +119,19 @@ internal static class SweBenchCommand
     {
         var width = rows.Max(r => r.InstanceId.Length);
         await console.WriteLineAsync();
-        await console.WriteLineAsync($"{"instance".PadRight(width)}  {"outcome",-12}  {"F2P",-7}  {"P2P",-9}  {"time",7}  reason");
+        await console.WriteLineAsync($"{"instance".PadRight(width)}  {"outcome",-12}  {"F2P",-7}  {"before",-7}  {"P2P",-9}  {"time",7}  reason");
         foreach (var row in rows)
         {
+            var before = row.FailToPassPassedBefore is { } passed ? $"{passed}/{row.FailToPass}" : "-";
             await console.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"{row.InstanceId.PadRight(width)}  {Name(row.Outcome),-12}  {$"{row.FailToPassPassed}/{row.FailToPass}",-7}  {$"{row.PassToPassPassed}/{row.PassToPass}",-9}  {row.ElapsedSeconds,5:0.0} s  {Shorten(row.Reason)}"));
+                $"{row.InstanceId.PadRight(width)}  {Name(row.Outcome),-12}  {$"{row.FailToPassPassed}/{row.FailToPass}",-7}  {before,-7}  {$"{row.PassToPassPassed}/{row.PassToPass}",-9}  {row.ElapsedSeconds,5:0.0} s  {Shorten(row.Reason)}"));
+        }
+
+        // "before" counts FAIL_TO_PASS tests passing with the test patch alone: there, resolving proves nothing about a fix.
+        if (rows.Where(r => r.FailToPassPassedBefore > 0).Select(r => r.InstanceId).ToList() is { Count: > 0 } unfit)
+        {
+            await console.WriteLineAsync();
+            await console.WriteLineAsync($"FAIL_TO_PASS already passing before the patch (resolving them shows no fix): {string.Join(", ", unfit)}");
         }
 
         await console.WriteLineAsync();

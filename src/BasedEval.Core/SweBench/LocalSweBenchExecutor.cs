@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using BasedEval.Core.Scoring.Execution;
 
 namespace BasedEval.Core.SweBench;
 
@@ -12,8 +11,9 @@ public enum SweBenchEnvironment
     Interpreter,
 
     /// <summary>
-    /// A throwaway virtual environment per evaluation that sees the interpreter's packages and holds the patched checkout as
-    /// an editable install, offline; for repositories whose tests import the package as installed (entry points, metadata).
+    /// A throwaway virtual environment per evaluation, built by the repository's <see cref="SweBenchRecipe"/>, that sees the
+    /// interpreter's packages and holds the patched checkout as an editable install, offline; for repositories whose tests
+    /// import the package as installed (entry points, metadata) or need an older Python, shims or the httpbin stand-in.
     /// </summary>
     Venv,
 }
@@ -29,6 +29,10 @@ public enum SweBenchEnvironment
 /// <param name="OutputBytes">Largest test log kept; more kills the run.</param>
 /// <param name="Isolate">False never uses namespaces; null uses a private network namespace where unprivileged ones work.</param>
 /// <param name="Environment">Whether tests run on <paramref name="Python"/> directly or in a virtual environment built from it.</param>
+/// <param name="OlderPython">
+/// The Python 3.9 that recipes of old repositories ask for; null looks for pyenv's 3.9.18 in the home folder.
+/// </param>
+/// <param name="PreCheck">Also runs the tests with the test patch alone, to find FAIL_TO_PASS tests that pass without any fix.</param>
 public sealed record LocalSweBenchOptions(
     string Repositories,
     string Python = "/usr/bin/python3",
@@ -36,38 +40,35 @@ public sealed record LocalSweBenchOptions(
     TimeSpan? GitTimeout = null,
     int OutputBytes = 8 << 20,
     bool? Isolate = null,
-    SweBenchEnvironment Environment = SweBenchEnvironment.Interpreter);
+    SweBenchEnvironment Environment = SweBenchEnvironment.Interpreter,
+    string? OlderPython = null,
+    bool PreCheck = true)
+{
+    public string OlderPythonPath => OlderPython
+        ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".pyenv", "versions", "3.9.18", "bin", "python3.9");
+}
 
 /// <summary>
-/// Runs an instance on this machine, no Docker: a throwaway clone of the local repository checked out at base_commit, the
-/// model patch applied by <c>git apply</c>, then <c>git apply --3way</c>, then <c>patch --fuzz</c>; the test patch; then
-/// <c>python -m pytest -rA</c> on the test files the test patch touches (whole files, because SWE-bench ids are cut at the
-/// first space and an unknown id makes pytest run nothing), in a private network namespace where the kernel allows one.
-/// The repository's own environment must already be importable by <see cref="LocalSweBenchOptions.Python"/>.
+/// Runs an instance on this machine, no Docker: a throwaway clone of the local repository checked out at base_commit; the
+/// tests once with the test patch alone (the pre-check); then the model patch applied by <c>git apply</c>, then
+/// <c>git apply --3way</c>, then <c>patch --fuzz</c>, the test patch, and <c>python -m pytest -rA</c> on the Python files the
+/// test patch touches (whole files, because SWE-bench ids are cut at the first space and an unknown id makes pytest run
+/// nothing), in a private network namespace where the kernel allows one.
 /// </summary>
 public sealed class LocalSweBenchExecutor : ISweBenchExecutor
 {
-    /// <summary>
-    /// A .pth line: site executes it with its own locals, which a comprehension cannot see, hence one assignment per name. On a
-    /// Python that still has the aliases they are the same objects.
-    /// </summary>
-    private static readonly string CollectionsAliases = "import collections, collections.abc; "
-        + string.Join("; ", ((string[])["Mapping", "MutableMapping", "Sequence", "MutableSequence", "Set", "MutableSet", "Callable", "Iterable", "Iterator", "Hashable", "Sized", "Container"])
-            .Select(n => $"collections.{n} = collections.abc.{n}"))
-        + "\n";
-
     private readonly LocalSweBenchOptions _options;
-    private readonly Lazy<string?> _unshare;
+    private readonly SweBenchCommands _commands;
 
     public LocalSweBenchExecutor(LocalSweBenchOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _unshare = new Lazy<string?>(ProbeUnshare);
+        _commands = new SweBenchCommands(options);
     }
 
     /// <summary>Set when tests run with the machine's network, because no private namespace could be made here.</summary>
-    public string? IsolationWarning => _unshare.Value is null
+    public string? IsolationWarning => _commands.Unshare is null
         ? _options.Isolate == false ? "network isolation is switched off" : "unshare could not create a private network namespace here; tests run with the machine's network"
         : null;
 
@@ -80,8 +81,8 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
         }
 
         // The temp folder, not the current directory: a caller's working folder may be gone, and Python fails to start there.
-        var run = await RunAsync(Path.GetTempPath(), _options.Python, ["-m", "pytest", "--version"], TimeSpan.FromSeconds(60), cancellationToken);
-        return run.ExitCode == 0 ? null : $"{_options.Python} -m pytest does not run ({LastLine(run.Output)}); Debian: apt-get install python3-pytest";
+        var run = await _commands.RunAsync(Path.GetTempPath(), _options.Python, ["-m", "pytest", "--version"], TimeSpan.FromSeconds(60), cancellationToken);
+        return run.ExitCode == 0 ? null : $"{_options.Python} -m pytest does not run ({SweBenchCommands.LastLine(run.Output)}); Debian: apt-get install python3-pytest";
     }
 
     public async Task<SweBenchEvaluation> EvaluateAsync(SweBenchInstance instance, string modelPatch, CancellationToken cancellationToken = default)
@@ -90,12 +91,11 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
         ArgumentNullException.ThrowIfNull(modelPatch);
         var stopwatch = Stopwatch.StartNew();
         var scratch = Path.Combine(Path.GetTempPath(), "basedeval-swebench-" + Guid.NewGuid().ToString("N"));
-        var work = Path.Combine(scratch, "repo");
         var log = new StringBuilder();
         Directory.CreateDirectory(scratch);
         try
         {
-            var outcome = await EvaluateInAsync(instance, modelPatch, scratch, work, log, cancellationToken);
+            var outcome = await EvaluateInAsync(new Scratch(instance, scratch, log), modelPatch, cancellationToken);
             return outcome with { Log = log.ToString(), Elapsed = stopwatch.Elapsed };
         }
         finally
@@ -104,187 +104,177 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
         }
     }
 
-    private async Task<SweBenchEvaluation> EvaluateInAsync(SweBenchInstance instance, string modelPatch, string scratch, string work, StringBuilder log, CancellationToken cancellationToken)
+    private async Task<SweBenchEvaluation> EvaluateInAsync(Scratch at, string modelPatch, CancellationToken cancellationToken)
     {
-        SweBenchEvaluation Result(SweBenchOutcome outcome, string reason, IReadOnlyDictionary<string, TestStatus>? tests = null) =>
-            new(instance.InstanceId, outcome, reason, tests ?? new Dictionary<string, TestStatus>(), string.Empty, TimeSpan.Zero);
-
+        var instance = at.Instance;
         var source = FindRepository(instance.Repo);
         if (source is null)
         {
-            return Result(SweBenchOutcome.Error, $"no local repository for {instance.Repo} in {_options.Repositories} (expected a folder {instance.Repo.Replace("/", "__", StringComparison.Ordinal)})");
+            return at.Result(SweBenchOutcome.Error, $"no local repository for {instance.Repo} in {_options.Repositories} (expected a folder {instance.Repo.Replace("/", "__", StringComparison.Ordinal)})");
         }
 
-        if (await StepAsync(scratch, "git", ["clone", "--quiet", "--no-checkout", source, work], log, cancellationToken) is not null
-            || await StepAsync(work, "git", ["checkout", "--quiet", "--detach", instance.BaseCommit], log, cancellationToken) is not null)
+        if (await _commands.StepAsync(at.Folder, "git", ["clone", "--quiet", "--no-checkout", source, at.Work], at.Log, cancellationToken) is not null
+            || await _commands.StepAsync(at.Work, "git", ["checkout", "--quiet", "--detach", instance.BaseCommit], at.Log, cancellationToken) is not null)
         {
-            return Result(SweBenchOutcome.Error, $"cannot check out {instance.BaseCommit} of {source}: {LastLine(log.ToString())}");
-        }
-
-        var modelFile = Path.Combine(scratch, "model.diff");
-        var testFile = Path.Combine(scratch, "test.diff");
-        await File.WriteAllTextAsync(modelFile, modelPatch, cancellationToken);
-        await File.WriteAllTextAsync(testFile, instance.TestPatch, cancellationToken);
-        // An empty prediction changes nothing; running it anyway shows instances whose FAIL_TO_PASS already pass.
-        if (modelPatch.Trim().Length > 0 && !await ApplyModelPatchAsync(work, modelFile, log, cancellationToken))
-        {
-            return Result(SweBenchOutcome.PatchFailed, "the model patch does not apply (git apply, git apply --3way and patch --fuzz all refused it)");
-        }
-
-        if (await StepAsync(work, "git", ["apply", "--whitespace=nowarn", testFile], log, cancellationToken) is { } testPatchError)
-        {
-            return Result(SweBenchOutcome.Error, $"the test patch does not apply after the model patch: {testPatchError}");
+            return at.Result(SweBenchOutcome.Error, $"cannot check out {instance.BaseCommit} of {source}: {SweBenchCommands.LastLine(at.Log.ToString())}");
         }
 
         string[] testFiles;
         try
         {
-            testFiles = [.. UnifiedDiff.Parse(instance.TestPatch).Files.Select(f => f.Path).OfType<string>().Where(p => File.Exists(Path.Combine(work, p))).Distinct(StringComparer.Ordinal)];
+            // Only Python files: a test patch also adds data files (a TOML, a JSON), and pytest refuses a file it cannot collect.
+            testFiles = [.. UnifiedDiff.Parse(instance.TestPatch).Files.Select(f => f.Path).OfType<string>().Where(p => p.EndsWith(".py", StringComparison.Ordinal)).Distinct(StringComparer.Ordinal)];
         }
         catch (PatchFormatException e)
         {
-            return Result(SweBenchOutcome.Error, $"the test patch cannot be read: {e.Message}");
+            return at.Result(SweBenchOutcome.Error, $"the test patch cannot be read: {e.Message}");
         }
 
-        if (testFiles.Length == 0)
+        await File.WriteAllTextAsync(at.ModelDiff, modelPatch, cancellationToken);
+        await File.WriteAllTextAsync(at.TestDiff, instance.TestPatch, cancellationToken);
+        var (environment, environmentError) = await PrepareAsync(at, cancellationToken);
+        if (environment is null)
         {
-            return Result(SweBenchOutcome.Error, "the test patch touches no test file that exists after it is applied");
+            return at.Result(SweBenchOutcome.Error, environmentError!);
         }
 
-        var python = _options.Python;
-        if (_options.Environment == SweBenchEnvironment.Venv)
+        IReadOnlyList<string>? before = null;
+        if (_options.PreCheck)
         {
-            // Installed after both patches: the three-way fallback resets and cleans the checkout, which would remove the install's metadata.
-            var (venvPython, installError) = await InstallAsync(scratch, work, log, cancellationToken);
-            if (installError is not null)
+            if (await PatchAndTestAsync(at, environment, testFiles, modelPatch: false, cancellationToken) is { Tests: { } beforeTests })
             {
-                return Result(SweBenchOutcome.Error, installError);
+                before = [.. instance.FailToPass.Where(t => PytestLog.Passes(beforeTests, t))];
             }
 
-            python = venvPython;
+            // Back to base_commit; the pre-check's install, in the checkout, goes with it and is made again below.
+            await _commands.StepAsync(at.Work, "git", ["reset", "--hard", "--quiet"], at.Log, cancellationToken);
+            await _commands.StepAsync(at.Work, "git", ["clean", "-fdxq"], at.Log, cancellationToken);
+        }
+
+        var after = await PatchAndTestAsync(at, environment, testFiles, modelPatch: true, cancellationToken);
+        return (after.Tests is { Count: > 0 } tests ? Judge(at, tests, after.Messages!) : at.Result(after.Outcome, after.Reason)) with { FailToPassBefore = before };
+    }
+
+    /// <summary>The recipe's virtual environment and stand-in, or the interpreter as it is; null and why when they cannot be made.</summary>
+    private async Task<(TestEnvironment? Environment, string? Error)> PrepareAsync(Scratch at, CancellationToken cancellationToken)
+    {
+        if (_options.Environment == SweBenchEnvironment.Interpreter)
+        {
+            return (new TestEnvironment(_options.Python, Venv: false, null), null);
+        }
+
+        var recipe = SweBenchRecipe.For(at.Instance.Repo, at.Instance.Version);
+        var interpreter = recipe.OlderPython ? _options.OlderPythonPath : _options.Python;
+        if (!File.Exists(interpreter))
+        {
+            return (null, $"{at.Instance.Repo} {at.Instance.Version} needs Python 3.9, and {interpreter} does not exist (pyenv install 3.9.18, or pass the older Python)");
+        }
+
+        HttpbinStandIn? standIn = null;
+        if (recipe.Httpbin)
+        {
+            // Without a private namespace the stand-in cannot take httpbin.org's name, and the tests would reach the real one.
+            if (_commands.Unshare is null)
+            {
+                return (null, $"{at.Instance.Repo} tests need the loopback httpbin stand-in, which needs a private network namespace (unshare) that cannot be made here");
+            }
+
+            if (await HttpbinStandIn.UnavailableReasonAsync(_options.Python, cancellationToken) is { } unavailable)
+            {
+                return (null, unavailable);
+            }
+
+            standIn = await HttpbinStandIn.CreateAsync(Path.Combine(at.Folder, "standin"), _options.Python, cancellationToken);
+        }
+
+        var (python, error) = await SweBenchVenv.CreateAsync(_commands, interpreter, recipe, standIn, Path.Combine(at.Folder, "venv"), at.Log, cancellationToken);
+        return error is null ? (new TestEnvironment(python, Venv: true, standIn), null) : (null, error);
+    }
+
+    /// <summary>Applies the model patch (or not), then the test patch, installs, and runs the test files.</summary>
+    private async Task<TestRun> PatchAndTestAsync(Scratch at, TestEnvironment environment, string[] testFiles, bool modelPatch, CancellationToken cancellationToken)
+    {
+        // An empty prediction changes nothing; running it anyway shows instances whose FAIL_TO_PASS already pass.
+        if (modelPatch && (await File.ReadAllTextAsync(at.ModelDiff, cancellationToken)).Trim().Length > 0 && !await ApplyModelPatchAsync(at, cancellationToken))
+        {
+            return new TestRun(SweBenchOutcome.PatchFailed, "the model patch does not apply (git apply, git apply --3way and patch --fuzz all refused it)");
+        }
+
+        if (await _commands.StepAsync(at.Work, "git", ["apply", "--whitespace=nowarn", at.TestDiff], at.Log, cancellationToken) is { } testPatchError)
+        {
+            return new TestRun(SweBenchOutcome.Error, $"the test patch does not apply{(modelPatch ? " after the model patch" : string.Empty)}: {testPatchError}");
+        }
+
+        string[] present = [.. testFiles.Where(p => File.Exists(Path.Combine(at.Work, p)))];
+        if (present.Length == 0)
+        {
+            return new TestRun(SweBenchOutcome.Error, "the test patch touches no Python file that exists after it is applied");
+        }
+
+        // Installed after both patches: the three-way fallback resets and cleans the checkout, which would remove the install's metadata.
+        if (environment.Venv && await SweBenchVenv.InstallAsync(_commands, environment.Python, at.Work, at.Log, cancellationToken) is { } installError)
+        {
+            return new TestRun(SweBenchOutcome.Error, installError);
         }
 
         var timeout = _options.TestTimeout ?? TimeSpan.FromMinutes(10);
-        var run = await RunAsync(work, python, ["-m", "pytest", "-rA", "-p", "no:cacheprovider", .. testFiles], timeout, cancellationToken, isolated: true);
-        log.Append(run.Output);
+        at.Log.Append(modelPatch ? "$ pytest after the model patch\n" : "$ pytest with the test patch alone (pre-check)\n");
+        var run = await _commands.RunAsync(at.Work, environment.Python, ["-m", "pytest", "-rA", "-p", "no:cacheprovider", .. present], timeout, cancellationToken, isolated: true, environment.StandIn);
+        at.Log.Append(run.Output);
         if (run.TimedOut)
         {
-            return Result(SweBenchOutcome.Error, $"the tests did not finish within {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s");
+            return new TestRun(SweBenchOutcome.Error, $"the tests did not finish within {timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture)} s");
         }
 
         if (run.OutputExceeded)
         {
-            return Result(SweBenchOutcome.Error, $"the test log exceeded {_options.OutputBytes} bytes");
+            return new TestRun(SweBenchOutcome.Error, $"the test log exceeded {_options.OutputBytes} bytes");
         }
 
+        // A run that ended without outcomes (pytest's internal error, say) still tells the pre-check that nothing passed.
         var tests = PytestLog.Parse(run.Output);
-        if (tests.Count == 0)
-        {
-            return Result(SweBenchOutcome.Error, $"pytest reported no test outcome (exit status {run.ExitCode}): {LastLine(run.Output)}");
-        }
+        return tests.Count == 0
+            ? new TestRun(SweBenchOutcome.Error, $"pytest reported no test outcome (exit status {run.ExitCode}): {SweBenchCommands.LastLine(run.Output)}", tests)
+            : new TestRun(SweBenchOutcome.Unresolved, string.Empty, tests, PytestLog.Messages(run.Output));
+    }
 
+    /// <summary>Resolved when every listed test passes; an environment error when the only ones that do not cannot pass here.</summary>
+    private static SweBenchEvaluation Judge(Scratch at, IReadOnlyDictionary<string, TestStatus> tests, IReadOnlyDictionary<string, string> messages)
+    {
+        var instance = at.Instance;
         var failing = instance.FailToPass.Concat(instance.PassToPass).Where(t => !PytestLog.Passes(tests, t)).ToList();
         if (failing.Count == 0)
         {
-            return Result(SweBenchOutcome.Resolved, $"all {instance.FailToPass.Count} FAIL_TO_PASS and {instance.PassToPass.Count} PASS_TO_PASS tests pass", tests);
+            return at.Result(SweBenchOutcome.Resolved, $"all {instance.FailToPass.Count} FAIL_TO_PASS and {instance.PassToPass.Count} PASS_TO_PASS tests pass", tests);
+        }
+
+        var limited = failing.Select(t => (Test: t, Why: EnvironmentLimits.Why(instance.Repo, t, tests.ContainsKey(t) ? messages.GetValueOrDefault(t, string.Empty) : null))).Where(l => l.Why is not null).ToList();
+        if (limited.Count == failing.Count)
+        {
+            return at.Result(SweBenchOutcome.Error, $"environment-limited: {limited.Count} listed test(s) cannot pass here: {string.Join("; ", limited.Take(3).Select(l => $"{l.Test}: {l.Why}"))}{(limited.Count > 3 ? "; …" : string.Empty)}", tests);
         }
 
         var shown = string.Join(", ", failing.Take(5).Select(t => tests.TryGetValue(t, out var s) ? $"{t} {s.ToString().ToUpperInvariant()}" : $"{t} missing"));
-        return Result(SweBenchOutcome.Unresolved, $"{failing.Count} listed test(s) do not pass: {shown}{(failing.Count > 5 ? ", …" : string.Empty)}", tests);
+        return at.Result(SweBenchOutcome.Unresolved, $"{failing.Count} listed test(s) do not pass: {shown}{(failing.Count > 5 ? ", …" : string.Empty)}", tests);
     }
 
-    private async Task<(string Python, string? Error)> InstallAsync(string scratch, string work, StringBuilder log, CancellationToken cancellationToken)
+    private async Task<bool> ApplyModelPatchAsync(Scratch at, CancellationToken cancellationToken)
     {
-        var venv = Path.Combine(scratch, "venv");
-        var python = Path.Combine(venv, "bin", "python");
-        var timeout = _options.GitTimeout ?? TimeSpan.FromMinutes(5);
-        var create = await RunAsync(scratch, _options.Python, ["-m", "venv", "--system-site-packages", venv], timeout, cancellationToken);
-        log.Append("$ python -m venv --system-site-packages venv\n").Append(create.Output);
-        if (create.ExitCode != 0)
-        {
-            return (python, $"cannot create a virtual environment with {_options.Python} ({LastLine(create.Output)}); Debian: apt-get install python3-venv");
-        }
-
-        var sitePackages = Directory.GetDirectories(Path.Combine(venv, "lib"), "python*").Select(d => Path.Combine(d, "site-packages")).FirstOrDefault(Directory.Exists);
-        if (sitePackages is not null)
-        {
-            // Python 3.10 removed the collections aliases of collections.abc that repositories of SWE-bench's era still import.
-            await File.WriteAllTextAsync(Path.Combine(sitePackages, "basedeval_collections_aliases.pth"), CollectionsAliases, cancellationToken);
-        }
-
-        var install = await RunAsync(work, python, ["-m", "pip", "install", "--no-index", "--no-deps", "--no-build-isolation", "-e", "."], timeout, cancellationToken, isolated: true);
-        log.Append("$ python -m pip install --no-index --no-deps --no-build-isolation -e .\n").Append(install.Output);
-        return install.ExitCode == 0
-            ? (python, null)
-            : (python, $"the checkout does not install into the virtual environment offline: {LastLine(install.Output)}");
-    }
-
-    private async Task<bool> ApplyModelPatchAsync(string work, string patchFile, StringBuilder log, CancellationToken cancellationToken)
-    {
-        if (await StepAsync(work, "git", ["apply", "--whitespace=nowarn", patchFile], log, cancellationToken) is null)
+        if (await _commands.StepAsync(at.Work, "git", ["apply", "--whitespace=nowarn", at.ModelDiff], at.Log, cancellationToken) is null)
         {
             return true;
         }
 
         // git apply --3way exits non-zero when a merge leaves conflicts.
-        if (await StepAsync(work, "git", ["apply", "--3way", "--whitespace=nowarn", patchFile], log, cancellationToken) is null)
+        if (await _commands.StepAsync(at.Work, "git", ["apply", "--3way", "--whitespace=nowarn", at.ModelDiff], at.Log, cancellationToken) is null)
         {
             return true;
         }
 
         // A failed three-way merge leaves conflict markers and a half-applied index behind; patch must start from base_commit.
-        await StepAsync(work, "git", ["reset", "--hard", "--quiet"], log, cancellationToken);
-        await StepAsync(work, "git", ["clean", "-fdq"], log, cancellationToken);
-        return await StepAsync(work, "patch", ["-p1", "--batch", "--forward", "--fuzz=3", "--no-backup-if-mismatch", "-i", patchFile], log, cancellationToken) is null;
-    }
-
-    /// <summary>Runs one git or patch step; null when it succeeded, else its last line of output.</summary>
-    private async Task<string?> StepAsync(string folder, string tool, string[] arguments, StringBuilder log, CancellationToken cancellationToken)
-    {
-        var executable = ChildProcess.FindOnPath(tool);
-        if (executable is null)
-        {
-            return $"{tool} was not found on PATH";
-        }
-
-        var run = await RunAsync(folder, executable, arguments, _options.GitTimeout ?? TimeSpan.FromMinutes(5), cancellationToken);
-        log.Append("$ ").Append(tool).Append(' ').AppendJoin(' ', arguments).Append('\n').Append(run.Output);
-        return run.ExitCode == 0 ? null : run.TimedOut ? $"{tool} {arguments[0]} timed out" : LastLine(run.Output) ?? $"{tool} {arguments[0]} exited with {run.ExitCode}";
-    }
-
-    private Task<ChildProcessResult> RunAsync(string folder, string executable, IReadOnlyList<string> arguments, TimeSpan timeout, CancellationToken cancellationToken, bool isolated = false)
-    {
-        var start = new ProcessStartInfo { WorkingDirectory = folder };
-        if (isolated && _unshare.Value is { } unshare)
-        {
-            start.FileName = unshare;
-            foreach (var argument in ChildProcess.UnshareArguments)
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            start.ArgumentList.Add(executable);
-        }
-        else
-        {
-            start.FileName = executable;
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // Nothing from the user's git or Python configuration may change how a patch applies or which packages load.
-        start.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        start.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        start.Environment["PYTHONDONTWRITEBYTECODE"] = "1";
-        start.Environment["PYTHONNOUSERSITE"] = "1";
-        start.Environment.Remove("PYTHONPATH");
-        start.Environment["LANG"] = "C.UTF-8";
-        start.Environment["PIP_DISABLE_PIP_VERSION_CHECK"] = "1";
-        start.Environment["PIP_NO_CACHE_DIR"] = "1";
-        return ChildProcess.RunAsync(start, timeout, _options.OutputBytes, cancellationToken);
+        await _commands.StepAsync(at.Work, "git", ["reset", "--hard", "--quiet"], at.Log, cancellationToken);
+        await _commands.StepAsync(at.Work, "git", ["clean", "-fdq"], at.Log, cancellationToken);
+        return await _commands.StepAsync(at.Work, "patch", ["-p1", "--batch", "--forward", "--fuzz=3", "--no-backup-if-mismatch", "-i", at.ModelDiff], at.Log, cancellationToken) is null;
     }
 
     private string? FindRepository(string repo)
@@ -301,31 +291,6 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
         return null;
     }
 
-    private string? ProbeUnshare()
-    {
-        if (_options.Isolate == false || ChildProcess.FindOnPath("unshare") is not { } unshare || !File.Exists("/bin/true"))
-        {
-            return null;
-        }
-
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo(unshare, [.. ChildProcess.UnshareArguments, "/bin/true"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
-            process.StandardOutput.ReadToEnd();
-            process.StandardError.ReadToEnd();
-            return process.WaitForExit(TimeSpan.FromSeconds(30)) && process.ExitCode == 0 ? unshare : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
-    }
-
-    private static string? LastLine(string text) =>
-        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() is { } line
-            ? line.Length > 300 ? line[..300] + "…" : line
-            : null;
-
     private static void TryDelete(string folder)
     {
         try
@@ -337,4 +302,26 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
             // A leftover temporary folder is harmless; failing the evaluation over it would not be.
         }
     }
+
+    /// <summary>One evaluation's folder: the checkout, the two patches as files, and the log every step appends to.</summary>
+    private sealed record Scratch(SweBenchInstance Instance, string Folder, StringBuilder Log)
+    {
+        public string Work => Path.Combine(Folder, "repo");
+
+        public string ModelDiff => Path.Combine(Folder, "model.diff");
+
+        public string TestDiff => Path.Combine(Folder, "test.diff");
+
+        public SweBenchEvaluation Result(SweBenchOutcome outcome, string reason, IReadOnlyDictionary<string, TestStatus>? tests = null) =>
+            new(Instance.InstanceId, outcome, reason, tests ?? new Dictionary<string, TestStatus>(), string.Empty, TimeSpan.Zero);
+    }
+
+    /// <summary>The python the tests run on; <paramref name="Venv"/> when the checkout must be installed into it.</summary>
+    private sealed record TestEnvironment(string Python, bool Venv, HttpbinStandIn? StandIn);
+
+    /// <summary>
+    /// A test run: <see cref="Tests"/> holds the outcomes when pytest ran to its end (none when it reported none), and is null
+    /// when a patch, the install or a limit stopped it; <see cref="Outcome"/> and <see cref="Reason"/> say why when there are none.
+    /// </summary>
+    private sealed record TestRun(SweBenchOutcome Outcome, string Reason, IReadOnlyDictionary<string, TestStatus>? Tests = null, IReadOnlyDictionary<string, string>? Messages = null);
 }

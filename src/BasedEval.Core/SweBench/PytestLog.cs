@@ -24,8 +24,33 @@ public static class PytestLog
 
     public static IReadOnlyDictionary<string, TestStatus> Parse(string log)
     {
-        ArgumentNullException.ThrowIfNull(log);
         var outcomes = new Dictionary<string, TestStatus>(StringComparer.Ordinal);
+        foreach (var (test, status, _) in Lines(log))
+        {
+            outcomes[test] = status;
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>The <c> - message</c> that FAILED and ERROR lines carry after the test id, by test; the last line wins.</summary>
+    public static IReadOnlyDictionary<string, string> Messages(string log)
+    {
+        var messages = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (test, _, message) in Lines(log))
+        {
+            if (message.Length > 0)
+            {
+                messages[test] = message;
+            }
+        }
+
+        return messages;
+    }
+
+    private static IEnumerable<(string Test, TestStatus Status, string Message)> Lines(string log)
+    {
+        ArgumentNullException.ThrowIfNull(log);
         foreach (var raw in log.Split('\n'))
         {
             var line = raw.TrimEnd('\r');
@@ -36,6 +61,8 @@ public static class PytestLog
                     continue;
                 }
 
+                var dash = line.IndexOf(" - ", StringComparison.Ordinal);
+                var message = status is TestStatus.Failed or TestStatus.Error && dash >= 0 ? line[(dash + 3)..] : string.Empty;
                 if (status == TestStatus.Failed)
                 {
                     line = line.Replace(" - ", " ", StringComparison.Ordinal);
@@ -44,14 +71,12 @@ public static class PytestLog
                 var tokens = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
                 if (tokens.Length > 1)
                 {
-                    outcomes[tokens[1]] = status;
+                    yield return (tokens[1], status, message);
                 }
 
                 break;
             }
         }
-
-        return outcomes;
     }
 
     /// <summary>Passed, or failed as expected; anything else, a missing test included, is not.</summary>

@@ -1,6 +1,7 @@
 namespace BasedEval.Core.SweBench;
 
 /// <summary>One evaluated prediction as the report lists it; the full log is written apart because it can run to megabytes.</summary>
+/// <param name="FailToPassPassedBefore">FAIL_TO_PASS tests that passed before the model patch (null: not checked); see <see cref="SweBenchEvaluation.FailToPassBefore"/>.</param>
 public sealed record SweBenchInstanceResult(
     string InstanceId,
     string Repo,
@@ -10,7 +11,8 @@ public sealed record SweBenchInstanceResult(
     int FailToPass,
     int PassToPassPassed,
     int PassToPass,
-    double ElapsedSeconds)
+    double ElapsedSeconds,
+    int? FailToPassPassedBefore)
 {
     public static SweBenchInstanceResult From(SweBenchInstance instance, SweBenchEvaluation evaluation)
     {
@@ -20,7 +22,7 @@ public sealed record SweBenchInstanceResult(
         return new SweBenchInstanceResult(
             instance.InstanceId, instance.Repo, evaluation.Outcome, evaluation.Reason,
             Passing(instance.FailToPass), instance.FailToPass.Count, Passing(instance.PassToPass), instance.PassToPass.Count,
-            Math.Round(evaluation.Elapsed.TotalSeconds, 1));
+            Math.Round(evaluation.Elapsed.TotalSeconds, 1), evaluation.FailToPassBefore?.Count);
     }
 }
 

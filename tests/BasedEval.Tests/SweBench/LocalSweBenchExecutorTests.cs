@@ -55,6 +55,24 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
     }
 
     [Fact]
+    public async Task The_pre_check_finds_a_FAIL_TO_PASS_test_that_passes_without_the_fix_and_a_data_file_is_not_collected()
+    {
+        var (executor, instance) = await ValidationRepositoryAsync();
+        // A test patch that also adds a data file: given to pytest, it would make the run collect nothing.
+        var withData = instance with
+        {
+            TestPatch = instance.TestPatch + "diff --git a/tests/data.toml b/tests/data.toml\nnew file mode 100644\n--- /dev/null\n+++ b/tests/data.toml\n@@ -0,0 +1 @@\n+x = 1\n",
+            FailToPass = ["tests/test_calc.py::test_add", "tests/test_calc.py::test_sub"],
+            PassToPass = [],
+        };
+
+        var gold = await executor.EvaluateAsync(withData, instance.Patch, TestContext.Current.CancellationToken);
+
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        Assert.Equal(["tests/test_calc.py::test_sub"], gold.FailToPassBefore);
+    }
+
+    [Fact]
     public async Task The_oracle_prompt_shows_the_issue_and_the_numbered_files_the_gold_patch_changes()
     {
         var (_, instance) = await ValidationRepositoryAsync();

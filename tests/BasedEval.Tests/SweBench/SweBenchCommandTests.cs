@@ -30,16 +30,19 @@ public sealed class SweBenchCommandTests : IDisposable
         var validated = await CliRunner.RunAsync(_root, "swebench", "eval", "--instances", "instances.jsonl", "--gold", "--repos", "repos", "--instance", instance.InstanceId, "--parallel", "2", "--out", "out-gold");
 
         Assert.True(scored.ExitCode == 0, scored.Output + scored.Error);
-        Assert.Matches(@"acme__calc-1\s+UNRESOLVED\s+0/1\s+1/1", scored.Output);
+        // F2P, then F2P passing before the model patch, then P2P.
+        Assert.Matches(@"acme__calc-1\s+UNRESOLVED\s+0/1\s+0/1\s+1/1", scored.Output);
+        Assert.DoesNotContain("already passing before the patch", scored.Output, StringComparison.Ordinal);
         Assert.Contains("resolved: 0/1 = 0.0% (95% Wilson 0.0%–", scored.Output, StringComparison.Ordinal);
         Assert.Contains("acme/calc: 0/1", scored.Output, StringComparison.Ordinal);
         Assert.True(validated.ExitCode == 0, validated.Output + validated.Error);
-        Assert.Matches(@"acme__calc-1\s+RESOLVED\s+1/1\s+1/1", validated.Output);
+        Assert.Matches(@"acme__calc-1\s+RESOLVED\s+1/1\s+0/1\s+1/1", validated.Output);
 
         var report = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(_root, "out-gold", "report.json"), TestContext.Current.CancellationToken))!;
         Assert.Equal(SweBenchPredictions.GoldModel, (string?)report["model"]);
         Assert.Equal(1, (int?)report["report"]!["overall"]!["resolved"]);
         Assert.Equal("RESOLVED", (string?)report["instances"]![0]!["outcome"]);
+        Assert.Equal(0, (int?)report["instances"]![0]!["fail_to_pass_passed_before"]);
         Assert.Contains("passed", await File.ReadAllTextAsync(Path.Combine(_root, "out-gold", "logs", "acme__calc-1.log"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
     }
 

@@ -21,6 +21,17 @@ internal static class SyntheticSweBenchRepository
         Assert.SkipWhen(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is null, "git was not found on PATH");
     }
 
+    /// <summary>Skips the calling test where the runner or the loopback httpbin that psf/requests instances need cannot run.</summary>
+    public static async Task SkipUnlessHttpbinRunnableAsync(LocalSweBenchExecutor executor, string python)
+    {
+        await SkipUnlessRunnableAsync(executor);
+        Assert.SkipWhen(executor.IsolationWarning is not null, $"the httpbin stand-in needs a private network namespace: {executor.IsolationWarning}");
+        if (await HttpbinStandIn.UnavailableReasonAsync(python, TestContext.Current.CancellationToken) is { } unavailable)
+        {
+            Assert.Skip(unavailable);
+        }
+    }
+
     /// <summary>
     /// Creates the repository as <c>acme__calc</c> under <paramref name="repositories"/> and returns its instance;
     /// <paramref name="installable"/> adds a setup.py so that the checkout installs with pip.

@@ -54,7 +54,7 @@ public class SweBenchReportTests
         Assert.Throws<ArgumentException>(() => SweBenchComparison.From(baseline, candidate[..2]));
     }
 
-    private static SweBenchInstanceResult Row(string id, SweBenchOutcome outcome) => new(id, "a/x", outcome, string.Empty, 0, 0, 0, 0, 0);
+    private static SweBenchInstanceResult Row(string id, SweBenchOutcome outcome) => new(id, "a/x", outcome, string.Empty, 0, 0, 0, 0, 0, null);
 
     private static SweBenchInstance Instance(string id, string repo) =>
         new(id, repo, "abc", string.Empty, string.Empty, string.Empty, string.Empty, "1.0", [], [], "abc", string.Empty);

@@ -37,14 +37,8 @@ public sealed record Distribution(int Count, double Mean, double P50, double P90
             return new Distribution(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
         }
 
-        return new Distribution(
-            values.Count,
-            values.Average(),
-            Descriptive.Percentile(values, 50),
-            Descriptive.Percentile(values, 90),
-            Descriptive.Percentile(values, 95),
-            Descriptive.Percentile(values, 99),
-            values.Max());
+        var percentiles = Descriptive.Percentiles(values, [50, 90, 95, 99]);
+        return new Distribution(values.Count, values.Average(), percentiles[0], percentiles[1], percentiles[2], percentiles[3], values.Max());
     }
 
     public double At(double percentile) => percentile switch

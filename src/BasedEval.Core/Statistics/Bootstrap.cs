@@ -27,8 +27,31 @@ public static class Bootstrap
     /// </summary>
     public static Interval Percentile(IReadOnlyList<double> values, double percentile, double confidence, int iterations, int seed)
     {
-        var sample = new PercentileResampler(Checked(values, nameof(values)), percentile);
+        var sample = new PercentileResampler(Checked(values, nameof(values)));
+        sample.Aim(percentile);
         Check(confidence, iterations);
+        return Resampled(sample, confidence, iterations, seed);
+    }
+
+    /// <summary>
+    /// <see cref="Percentile"/> at each of <paramref name="percentiles"/>, percentile p drawn with the seed
+    /// <paramref name="seed"/> + ⌊p⌋ so that the levels do not share draws. One sorted copy and one count buffer serve
+    /// every level: a million values cost 12 MB once instead of per percentile.
+    /// </summary>
+    public static Interval[] Percentiles(IReadOnlyList<double> values, IReadOnlyList<double> percentiles, double confidence, int iterations, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(percentiles);
+        var sample = new PercentileResampler(Checked(values, nameof(values)));
+        Check(confidence, iterations);
+        return percentiles.Select(p =>
+        {
+            sample.Aim(p);
+            return Resampled(sample, confidence, iterations, seed + (int)p);
+        }).ToArray();
+    }
+
+    private static Interval Resampled(PercentileResampler sample, double confidence, int iterations, int seed)
+    {
         var random = new Random(seed);
         var replicates = new double[iterations];
         for (var i = 0; i < iterations; i++)
@@ -47,8 +70,10 @@ public static class Bootstrap
     public static Interval PercentileRatio(
         IReadOnlyList<double> numerator, IReadOnlyList<double> denominator, double percentile, double confidence, int iterations, int seed)
     {
-        var top = new PercentileResampler(CheckedNonNegative(numerator, nameof(numerator)), percentile);
-        var bottom = new PercentileResampler(CheckedNonNegative(denominator, nameof(denominator)), percentile);
+        var top = new PercentileResampler(CheckedNonNegative(numerator, nameof(numerator)));
+        var bottom = new PercentileResampler(CheckedNonNegative(denominator, nameof(denominator)));
+        top.Aim(percentile);
+        bottom.Aim(percentile);
         Check(confidence, iterations);
         var random = new Random(seed);
         var replicates = new double[iterations];
@@ -259,15 +284,21 @@ public static class Bootstrap
     {
         private readonly double[] sorted;
         private readonly int[] counts;
-        private readonly int index;
-        private readonly double fraction;
+        private int index;
+        private double fraction;
 
-        public PercentileResampler(double[] values, double percentile)
+        /// <param name="values">Sorted in place and kept.</param>
+        public PercentileResampler(double[] values)
         {
-            Descriptive.CheckPercentile(percentile);
             sorted = values;
             Array.Sort(sorted);
             counts = new int[sorted.Length];
+        }
+
+        /// <summary>Which percentile the next draws estimate.</summary>
+        public void Aim(double percentile)
+        {
+            Descriptive.CheckPercentile(percentile);
             (index, fraction) = Descriptive.Type7Position(sorted.Length, percentile);
         }
 

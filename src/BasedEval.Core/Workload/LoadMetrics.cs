@@ -24,7 +24,7 @@ public sealed record PercentileSummary(int Count, double Mean, double P50, doubl
         }
 
         var iterations = (int)Math.Clamp(20_000_000L / values.Count, 200, 1000);
-        var intervals = Levels.Select(p => Bootstrap.Percentile(values, p, confidence, iterations, seed + (int)p)).ToArray();
+        var intervals = Bootstrap.Percentiles(values, Levels, confidence, iterations, seed);
         return new PercentileSummary(d.Count, d.Mean, d.P50, d.P90, d.P95, d.P99, intervals[0], intervals[1], intervals[2], intervals[3]);
     }
 
@@ -148,7 +148,8 @@ public sealed class LoadMetricsBuilder(SloConfig slos, int seed, int itlReservoi
         var met = 0;
         long input = 0, output = 0;
         double start = double.MaxValue, end = double.MinValue;
-        List<double> ttft = [], tpot = [], e2e = [];
+        // Sized once: on a million-request replay a list grown by doubling leaves its earlier arrays behind as garbage.
+        List<double> ttft = new(measured), tpot = new(measured), e2e = new(measured);
         foreach (var r in _requests)
         {
             start = Math.Min(start, r.SentMs);

@@ -35,13 +35,13 @@ public static class Bootstrap
 
     /// <summary>
     /// <see cref="Percentile"/> at each of <paramref name="percentiles"/>, percentile p drawn with the seed
-    /// <paramref name="seed"/> + ⌊p⌋ so that the levels do not share draws. One sorted copy and one count buffer serve
-    /// every level: a million values cost 12 MB once instead of per percentile.
+    /// <paramref name="seed"/> + ⌊p⌋ so that the levels do not share draws. The values are sorted in place and one count
+    /// buffer serves every level, so a caller that owns a million values spends 4 MB rather than 12 MB per percentile.
     /// </summary>
-    public static Interval[] Percentiles(IReadOnlyList<double> values, IReadOnlyList<double> percentiles, double confidence, int iterations, int seed)
+    internal static Interval[] PercentilesInPlace(double[] values, IReadOnlyList<double> percentiles, double confidence, int iterations, int seed)
     {
         ArgumentNullException.ThrowIfNull(percentiles);
-        var sample = new PercentileResampler(Checked(values, nameof(values)));
+        var sample = new PercentileResampler(CheckValues(values, nameof(values)));
         Check(confidence, iterations);
         return percentiles.Select(p =>
         {
@@ -237,18 +237,22 @@ public static class Bootstrap
     private static double[] Checked(IReadOnlyList<double> values, string name)
     {
         ArgumentNullException.ThrowIfNull(values, name);
-        if (values.Count < 2)
+        return CheckValues(values.ToArray(), name);
+    }
+
+    private static double[] CheckValues(double[] values, string name)
+    {
+        if (values.Length < 2)
         {
             throw new ArgumentException("A bootstrap needs at least two values.", name);
         }
 
-        var copy = values.ToArray();
-        if (!copy.All(double.IsFinite))
+        if (!values.All(double.IsFinite))
         {
             throw new ArgumentException("Bootstrap values must be finite.", name);
         }
 
-        return copy;
+        return values;
     }
 
     private static double[] CheckedNonNegative(IReadOnlyList<double> values, string name)

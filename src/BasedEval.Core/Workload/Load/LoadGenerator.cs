@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using BasedEval.Core.Running;
 using BasedEval.Core.Targets;
 
 namespace BasedEval.Core.Workload.Load;
@@ -43,6 +44,7 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
         var feed = Channel.CreateBounded<WorkloadRequest>(new BoundedChannelOptions(Prefetch) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var reader = Task.Run(() => FeedAsync(source, feed.Writer, stopReading.Token), CancellationToken.None);
 
+        ThreadPoolFloor.EnsureFor(model is ClosedLoad workers ? workers.Concurrency : bounds.MaxInFlight);
         using var run = new Execution(target, bounds, outcomes.Writer, stopSending.Token);
         var startedUtc = DateTimeOffset.UtcNow;
         try

@@ -16,7 +16,10 @@ internal static partial class TtftErrorBreakdown
 {
     public static string Describe(IReadOnlyList<Sample> samples, IReadOnlyList<RecordedRequest> requests, string model, double scriptedMs)
     {
-        var byKey = requests.Where(r => r.Model == model && r.FirstContentTimestamp != 0).ToDictionary(r => r.Key!, StringComparer.Ordinal);
+        // A sample's timings are its last attempt's, which reached the server after any earlier one.
+        var byKey = requests.Where(r => r.Model == model && r.FirstContentTimestamp != 0)
+            .GroupBy(r => r.Key!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.MaxBy(r => r.ArrivalTimestamp)!, StringComparer.Ordinal);
         var first = samples.Min(s => s.Timings!.RequestStartUtc);
         List<(double Since, double Error, double Inbound, double Server, double Outbound)> rows = [];
         foreach (var sample in samples)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using BasedEval.TestServer;
 
 // Standalone use: BasedEval.TestServer --script script.json [--port N]
@@ -37,18 +38,24 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sys
     return 2;
 }
 
-await using var server = await TestLlmServer.StartAsync(script, port);
+// Nothing reads the request records of a standalone server, and a benchmark sends it millions of requests.
+await using var server = await TestLlmServer.StartAsync(script, port, recordRequests: false);
 var stdout = Console.Out;
 await stdout.WriteLineAsync($"listening on {server.BaseUrl.GetLeftPart(UriPartial.Authority)}");
 await stdout.FlushAsync();
 
 using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+
+// The host's console lifetime takes SIGTERM and Ctrl+C to stop Kestrel but leaves the process waiting here for ever
+// (a benchmark script's `kill; wait` hung on it); these handlers end the wait.
+void Stop(PosixSignalContext context)
 {
-    e.Cancel = true;
+    context.Cancel = true;
     stop.Cancel();
-};
-AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+}
+
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);
@@ -57,5 +64,10 @@ catch (OperationCanceledException)
 {
     // Ctrl+C or SIGTERM: shut the server down cleanly.
 }
+
+// A benchmark sets its client's TTFT error against this: the part of it that was the server's own lateness.
+var late = server.FirstContentLateness;
+await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+    $"first content chunk handed to Kestrel after its scripted time: p50 {late.P50Ms:0.00} ms, p99 {late.P99Ms:0.00} ms, max {late.MaxMs:0.00} ms over {late.Streams} streams"));
 
 return 0;

@@ -37,7 +37,11 @@ public sealed class RecordedRequest
     /// <summary>Stopwatch timestamp taken when the request reached the server's pipeline.</summary>
     public long ArrivalTimestamp { get; init; }
 
+    /// <summary>The wall-clock time of <see cref="ArrivalTimestamp"/>, to set against a client's request start.</summary>
     public DateTimeOffset ArrivedAt { get; init; }
+
+    /// <summary>Stopwatch timestamp taken just before the first content chunk was handed to Kestrel; 0 when none was.</summary>
+    public long FirstContentTimestamp { get; internal set; }
 
     /// <summary>The fault applied to this request, if any.</summary>
     public FaultKind? Fault { get; init; }

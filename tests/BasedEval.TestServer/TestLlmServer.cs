@@ -30,12 +30,15 @@ public sealed class TestLlmServer : IAsyncDisposable
     private readonly ConcurrentDictionary<(string Model, string FaultKey), int> _attempts = new();
     private readonly List<RecordedRequest> _requests = [];
     private readonly Lock _requestsGate = new();
+    private readonly LatenessHistogram _lateness = new();
+    private readonly bool _record;
     private long _nextId;
 
-    private TestLlmServer(WebApplication app, DeadlineClock clock, ServerScript script)
+    private TestLlmServer(WebApplication app, DeadlineClock clock, ServerScript script, bool record)
     {
         _app = app;
         _clock = clock;
+        _record = record;
         _models = script.Models.ToDictionary(pair => pair.Key, pair => new CompiledModel(pair.Key, pair.Value), StringComparer.Ordinal);
         BaseUrl = null!;
     }
@@ -55,10 +58,14 @@ public sealed class TestLlmServer : IAsyncDisposable
     }
 
     public static Task<TestLlmServer> StartAsync(ServerScript script, CancellationToken cancellationToken = default) =>
-        StartAsync(script, 0, cancellationToken);
+        StartAsync(script, 0, true, cancellationToken);
 
-    /// <summary>Port 0 picks a free one.</summary>
-    public static async Task<TestLlmServer> StartAsync(ServerScript script, int port, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Port 0 picks a free one. Without <paramref name="recordRequests"/> the server keeps nothing per request (no
+    /// <see cref="Requests"/>, counts or attempts unless a fault needs them), so a benchmark of millions of requests
+    /// does not grow it.
+    /// </summary>
+    public static async Task<TestLlmServer> StartAsync(ServerScript script, int port, bool recordRequests, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(script);
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
@@ -78,7 +85,7 @@ public sealed class TestLlmServer : IAsyncDisposable
 
         var app = builder.Build();
         var clock = new DeadlineClock();
-        var server = new TestLlmServer(app, clock, script);
+        var server = new TestLlmServer(app, clock, script, recordRequests);
         app.Run(server.HandleAsync);
         try
         {
@@ -95,6 +102,12 @@ public sealed class TestLlmServer : IAsyncDisposable
         server.BaseUrl = new Uri(address.TrimEnd('/') + "/");
         return server;
     }
+
+    /// <summary>
+    /// How late, after its scripted time, each stream's first content chunk was handed to Kestrel: the part of a
+    /// client's TTFT error that is the server's own, on a loaded machine where its wake-ups come late.
+    /// </summary>
+    public FirstContentLateness FirstContentLateness => _lateness.Summary();
 
     public int RequestCount(string model) => CountRequests(r => r.Model == model);
 
@@ -125,17 +138,18 @@ public sealed class TestLlmServer : IAsyncDisposable
     {
         // The scripted TTFT is measured from here, as early as the pipeline allows.
         var arrival = Stopwatch.GetTimestamp();
+        var arrivedAt = DateTimeOffset.UtcNow;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         var request = context.Request;
         try
         {
             if (HttpMethods.IsPost(request.Method) && request.Path == OpenAiPath)
             {
-                await HandleGenerationAsync(context, Api.OpenAi, arrival);
+                await HandleGenerationAsync(context, Api.OpenAi, arrival, arrivedAt);
             }
             else if (HttpMethods.IsPost(request.Method) && request.Path == AnthropicPath)
             {
-                await HandleGenerationAsync(context, Api.Anthropic, arrival);
+                await HandleGenerationAsync(context, Api.Anthropic, arrival, arrivedAt);
             }
             else if (HttpMethods.IsGet(request.Method) && request.Path == "/v1/models")
             {
@@ -152,7 +166,7 @@ public sealed class TestLlmServer : IAsyncDisposable
         }
     }
 
-    private async Task HandleGenerationAsync(HttpContext context, Api api, long arrival)
+    private async Task HandleGenerationAsync(HttpContext context, Api api, long arrival, DateTimeOffset arrivedAt)
     {
         var headers = context.Request.Headers;
         var anthropicVersion = headers["anthropic-version"].FirstOrDefault();
@@ -174,7 +188,7 @@ public sealed class TestLlmServer : IAsyncDisposable
         _models.TryGetValue(model, out var compiled);
         var key = compiled is null || parsed is null ? null : compiled.KeyOf(parsed.Contents);
         var faultKey = key ?? parsed?.Contents ?? "";
-        var attempt = _attempts.AddOrUpdate((model, faultKey), 1, static (_, n) => n + 1);
+        var attempt = _record || compiled?.Script.Faults.Count > 0 ? _attempts.AddOrUpdate((model, faultKey), 1, static (_, n) => n + 1) : 1;
         var fault = compiled is null || bodyError is not null || (api == Api.Anthropic && anthropicVersion is null)
             ? null
             : compiled.FaultFor(faultKey, attempt);
@@ -191,12 +205,15 @@ public sealed class TestLlmServer : IAsyncDisposable
             AnthropicVersion = anthropicVersion,
             Body = body,
             ArrivalTimestamp = arrival,
-            ArrivedAt = DateTimeOffset.UtcNow,
+            ArrivedAt = arrivedAt,
             Fault = fault?.Kind,
         };
-        lock (_requestsGate)
+        if (_record)
         {
-            _requests.Add(record);
+            lock (_requestsGate)
+            {
+                _requests.Add(record);
+            }
         }
 
         if (api == Api.Anthropic && anthropicVersion is null)
@@ -526,7 +543,15 @@ public sealed class TestLlmServer : IAsyncDisposable
                 : content.Length;
             for (var i = 0; i < cutAfter; i++)
             {
-                await server._clock.WaitUntilAsync(ContentDeadline(i, content.Length), _aborted);
+                var deadline = ContentDeadline(i, content.Length);
+                await server._clock.WaitUntilAsync(deadline, _aborted);
+                if (i == 0)
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    record.FirstContentTimestamp = now;
+                    server._lateness.Add(now - deadline);
+                }
+
                 await WriteAsync(content[i]);
             }
 

@@ -27,9 +27,10 @@ internal static class BenchCommand
         var requests = WorkloadCommandSupport.RequestsOption();
         var warmup = WorkloadCommandSupport.WarmupOption(2);
         var warmupRequests = WorkloadCommandSupport.WarmupRequestsOption();
+        var maxInFlight = WorkloadCommandSupport.MaxInFlightOption();
         var command = new Command("bench", "Sweep load on one target to find the highest load that meets the SLOs (the knee) and its cost")
         {
-            config, target, workload, mode, levels, maxLoad, cv, duration, requests, warmup, warmupRequests,
+            config, target, workload, mode, levels, maxLoad, cv, duration, requests, warmup, warmupRequests, maxInFlight,
         };
         command.SetAction((parse, cancellationToken) => WorkloadCommandSupport.GuardAsync(parse, async output =>
         {
@@ -37,7 +38,7 @@ internal static class BenchCommand
             var (targetConfig, workloadConfig) = WorkloadCommandSupport.Resolve(evalConfig, parse.GetValue(target)!, parse.GetValue(workload)!);
             var closed = parse.GetValue(mode) == "closed";
             var sweepLevels = Levels(parse.GetValue(levels), parse.GetValue(maxLoad), closed);
-            var bounds = WorkloadCommandSupport.Bounds(parse.GetValue(duration) ?? 30, parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(warmupRequests), targetConfig);
+            var bounds = WorkloadCommandSupport.Bounds(parse.GetValue(duration) ?? 30, parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(warmupRequests), parse.GetValue(maxInFlight), targetConfig);
             var slos = evalConfig.Slos ?? SloConfig.None;
 
             await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);

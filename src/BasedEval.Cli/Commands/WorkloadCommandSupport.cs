@@ -21,6 +21,12 @@ internal static class WorkloadCommandSupport
 
     public static Option<int> WarmupRequestsOption() => new("--warmup-requests") { Description = "First requests sent but left out of the metrics", DefaultValueFactory = _ => 0 };
 
+    public static Option<int> MaxInFlightOption() => new("--max-in-flight")
+    {
+        Description = "Open and trace loads: most requests outstanding at once; when the target falls behind, sends wait (reported as send lag)",
+        DefaultValueFactory = _ => LoadBounds.DefaultMaxInFlight,
+    };
+
     public static Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body) =>
         CommandSupport.GuardAsync(parse, async output =>
         {
@@ -53,13 +59,13 @@ internal static class WorkloadCommandSupport
         return (targetConfig, workloadConfig);
     }
 
-    public static LoadBounds Bounds(double? durationSeconds, long? requests, double warmupSeconds, int warmupRequests, TargetConfig target)
+    public static LoadBounds Bounds(double? durationSeconds, long? requests, double warmupSeconds, int warmupRequests, int maxInFlight, TargetConfig target)
     {
-        if (durationSeconds is <= 0 || requests is <= 0 || warmupSeconds < 0 || warmupRequests < 0)
+        if (durationSeconds is <= 0 || requests is <= 0 || warmupSeconds < 0 || warmupRequests < 0 || maxInFlight <= 0)
         {
-            throw new ConfigException("--duration and --requests must be positive, --warmup and --warmup-requests not negative", "pass positive numbers, such as --duration 30 --requests 500 --warmup 5");
+            throw new ConfigException("--duration, --requests and --max-in-flight must be positive, --warmup and --warmup-requests not negative", "pass positive numbers, such as --duration 30 --requests 500 --warmup 5");
         }
 
-        return new LoadBounds(durationSeconds is { } d ? TimeSpan.FromSeconds(d) : null, requests, TimeSpan.FromSeconds(warmupSeconds), warmupRequests, target.Timeout);
+        return new LoadBounds(durationSeconds is { } d ? TimeSpan.FromSeconds(d) : null, requests, TimeSpan.FromSeconds(warmupSeconds), warmupRequests, target.Timeout, maxInFlight);
     }
 }

@@ -27,8 +27,31 @@ public static class Bootstrap
     /// </summary>
     public static Interval Percentile(IReadOnlyList<double> values, double percentile, double confidence, int iterations, int seed)
     {
-        var sample = new PercentileResampler(Checked(values, nameof(values)), percentile);
+        var sample = new PercentileResampler(Checked(values, nameof(values)));
+        sample.Aim(percentile);
         Check(confidence, iterations);
+        return Resampled(sample, confidence, iterations, seed);
+    }
+
+    /// <summary>
+    /// <see cref="Percentile"/> at each of <paramref name="percentiles"/>, percentile p drawn with the seed
+    /// <paramref name="seed"/> + ⌊p⌋ so that the levels do not share draws. The values are sorted in place and one count
+    /// buffer serves every level, so a caller that owns a million values spends 4 MB rather than 12 MB per percentile.
+    /// </summary>
+    internal static Interval[] PercentilesInPlace(double[] values, IReadOnlyList<double> percentiles, double confidence, int iterations, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(percentiles);
+        var sample = new PercentileResampler(CheckValues(values, nameof(values)));
+        Check(confidence, iterations);
+        return percentiles.Select(p =>
+        {
+            sample.Aim(p);
+            return Resampled(sample, confidence, iterations, seed + (int)p);
+        }).ToArray();
+    }
+
+    private static Interval Resampled(PercentileResampler sample, double confidence, int iterations, int seed)
+    {
         var random = new Random(seed);
         var replicates = new double[iterations];
         for (var i = 0; i < iterations; i++)
@@ -47,8 +70,10 @@ public static class Bootstrap
     public static Interval PercentileRatio(
         IReadOnlyList<double> numerator, IReadOnlyList<double> denominator, double percentile, double confidence, int iterations, int seed)
     {
-        var top = new PercentileResampler(CheckedNonNegative(numerator, nameof(numerator)), percentile);
-        var bottom = new PercentileResampler(CheckedNonNegative(denominator, nameof(denominator)), percentile);
+        var top = new PercentileResampler(CheckedNonNegative(numerator, nameof(numerator)));
+        var bottom = new PercentileResampler(CheckedNonNegative(denominator, nameof(denominator)));
+        top.Aim(percentile);
+        bottom.Aim(percentile);
         Check(confidence, iterations);
         var random = new Random(seed);
         var replicates = new double[iterations];
@@ -212,18 +237,22 @@ public static class Bootstrap
     private static double[] Checked(IReadOnlyList<double> values, string name)
     {
         ArgumentNullException.ThrowIfNull(values, name);
-        if (values.Count < 2)
+        return CheckValues(values.ToArray(), name);
+    }
+
+    private static double[] CheckValues(double[] values, string name)
+    {
+        if (values.Length < 2)
         {
             throw new ArgumentException("A bootstrap needs at least two values.", name);
         }
 
-        var copy = values.ToArray();
-        if (!copy.All(double.IsFinite))
+        if (!values.All(double.IsFinite))
         {
             throw new ArgumentException("Bootstrap values must be finite.", name);
         }
 
-        return copy;
+        return values;
     }
 
     private static double[] CheckedNonNegative(IReadOnlyList<double> values, string name)
@@ -259,15 +288,21 @@ public static class Bootstrap
     {
         private readonly double[] sorted;
         private readonly int[] counts;
-        private readonly int index;
-        private readonly double fraction;
+        private int index;
+        private double fraction;
 
-        public PercentileResampler(double[] values, double percentile)
+        /// <param name="values">Sorted in place and kept.</param>
+        public PercentileResampler(double[] values)
         {
-            Descriptive.CheckPercentile(percentile);
             sorted = values;
             Array.Sort(sorted);
             counts = new int[sorted.Length];
+        }
+
+        /// <summary>Which percentile the next draws estimate.</summary>
+        public void Aim(double percentile)
+        {
+            Descriptive.CheckPercentile(percentile);
             (index, fraction) = Descriptive.Type7Position(sorted.Length, percentile);
         }
 

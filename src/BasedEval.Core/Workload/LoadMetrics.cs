@@ -16,15 +16,25 @@ public sealed record PercentileSummary(int Count, double Mean, double P50, doubl
 
     public static PercentileSummary Of(IReadOnlyList<double> values, double confidence, int seed)
     {
-        var d = Distribution.Of(values);
+        ArgumentNullException.ThrowIfNull(values);
+        return OfInPlace(values.ToArray(), confidence, seed);
+    }
+
+    /// <summary>
+    /// <see cref="Of"/> on an array it sorts in place, for a caller that owns it: a million values then cost their own
+    /// 8 MB and a 4 MB count buffer, with no copy.
+    /// </summary>
+    internal static PercentileSummary OfInPlace(double[] values, double confidence, int seed)
+    {
+        var d = Distribution.OfInPlace(values);
         var none = new Interval(double.NaN, double.NaN);
-        if (values.Count < 2)
+        if (values.Length < 2)
         {
             return new PercentileSummary(d.Count, d.Mean, d.P50, d.P90, d.P95, d.P99, none, none, none, none);
         }
 
-        var iterations = (int)Math.Clamp(20_000_000L / values.Count, 200, 1000);
-        var intervals = Levels.Select(p => Bootstrap.Percentile(values, p, confidence, iterations, seed + (int)p)).ToArray();
+        var iterations = (int)Math.Clamp(20_000_000L / values.Length, 200, 1000);
+        var intervals = Bootstrap.PercentilesInPlace(values, Levels, confidence, iterations, seed);
         return new PercentileSummary(d.Count, d.Mean, d.P50, d.P90, d.P95, d.P99, intervals[0], intervals[1], intervals[2], intervals[3]);
     }
 
@@ -84,8 +94,8 @@ public readonly record struct MeasuredRequest(long Index, float SentMs, float En
 /// </summary>
 public sealed class LoadMetricsBuilder(SloConfig slos, int seed, int itlReservoir = 200_000)
 {
-    private readonly List<MeasuredRequest> _requests = [];
-    private readonly List<double> _lag = [];
+    private readonly ChunkedList<MeasuredRequest> _requests = new();
+    private readonly ChunkedList<double> _lag = new();
     private readonly List<double> _itl = [];
     private readonly List<double> _gaps = [];
     private readonly Dictionary<string, int> _errors = new(StringComparer.Ordinal);
@@ -148,7 +158,6 @@ public sealed class LoadMetricsBuilder(SloConfig slos, int seed, int itlReservoi
         var met = 0;
         long input = 0, output = 0;
         double start = double.MaxValue, end = double.MinValue;
-        List<double> ttft = [], tpot = [], e2e = [];
         foreach (var r in _requests)
         {
             start = Math.Min(start, r.SentMs);
@@ -162,9 +171,24 @@ public sealed class LoadMetricsBuilder(SloConfig slos, int seed, int itlReservoi
             met += r.MetSlos ? 1 : 0;
             input += r.InputTokens;
             output += r.OutputTokens;
-            AddIfNumber(ttft, r.TtftMs);
-            AddIfNumber(tpot, r.TpotMs);
-            AddIfNumber(e2e, r.E2eMs);
+        }
+
+        // One measure's values at a time, in an array sized exactly and summarised in place: on a million-request
+        // replay that is 8 MB per measure where growing lists and copies for sorting once took about 60 MB.
+        PercentileSummary Summary(Func<MeasuredRequest, float> measure)
+        {
+            bool Counts(MeasuredRequest r) => r.Succeeded && !float.IsNaN(measure(r));
+            var values = new double[_requests.Count(Counts)];
+            var next = 0;
+            foreach (var r in _requests)
+            {
+                if (Counts(r))
+                {
+                    values[next++] = measure(r);
+                }
+            }
+
+            return PercentileSummary.OfInPlace(values, confidence, seed);
         }
 
         var window = measured == 0 ? 0 : Math.Max(0, end - start) / 1000;
@@ -184,10 +208,10 @@ public sealed class LoadMetricsBuilder(SloConfig slos, int seed, int itlReservoi
             measured > 0 && (slos.IsEmpty ? succeeded == measured : attainment >= slos.Attainment),
             input,
             output,
-            PercentileSummary.Of(ttft, confidence, seed),
-            PercentileSummary.Of(tpot, confidence, seed),
+            Summary(r => r.TtftMs),
+            Summary(r => r.TpotMs),
             PercentileSummary.Of(_itl, confidence, seed),
-            PercentileSummary.Of(e2e, confidence, seed),
+            Summary(r => r.E2eMs),
             PercentileSummary.Of(_lag, confidence, seed),
             new Dictionary<string, int>(_errors, StringComparer.Ordinal));
     }
@@ -222,14 +246,6 @@ public sealed class LoadMetricsBuilder(SloConfig slos, int seed, int itlReservoi
         if (slot < itlReservoir)
         {
             _itl[(int)slot] = gap;
-        }
-    }
-
-    private static void AddIfNumber(List<double> into, float value)
-    {
-        if (!float.IsNaN(value))
-        {
-            into.Add(value);
         }
     }
 }

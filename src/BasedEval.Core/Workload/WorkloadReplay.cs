@@ -23,9 +23,6 @@ public sealed class WorkloadReplay(EvalConfig config, IResultStore store, Target
 {
     public const string WarmupSlice = "warmup";
 
-    /// <summary>An open load may have many requests in flight; the target's connection pool must not be what limits them.</summary>
-    private const int OpenLoadConnections = 1024;
-
     private const int WriteBatch = 256;
 
     public static string SuiteName(WorkloadConfig workload)
@@ -41,7 +38,9 @@ public sealed class WorkloadReplay(EvalConfig config, IResultStore store, Target
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(bounds);
         var source = await WorkloadSources.OpenAsync(workload, cancellationToken);
-        var connections = model is ClosedLoad closed ? closed.Concurrency : OpenLoadConnections;
+        // One connection per request that may be in flight: a request queued inside the client's pool would wait
+        // where neither the send lag nor the latency sees it.
+        var connections = model is ClosedLoad closed ? closed.Concurrency : bounds.MaxInFlight;
         await using var target = targets.Create(targetConfig with { MaxConcurrency = Math.Max(targetConfig.MaxConcurrency, connections) });
         var suite = SuiteName(workload);
         var runId = NewRunId(targetConfig.Name);

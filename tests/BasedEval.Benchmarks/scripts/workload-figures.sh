@@ -13,13 +13,30 @@ dotnet build "$repo/BasedEval.sln" -c Release -v q -nologo >/dev/null
 cli=("dotnet" "$repo/src/BasedEval.Cli/bin/Release/net10.0/basedeval.dll")
 server_dll="$repo/tests/BasedEval.TestServer/bin/Release/net10.0/BasedEval.TestServer.dll"
 
+# stop_server: ends the server, which then prints how late it wrote first content chunks against their scripted time.
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+  server_pid=
+  grep "^first content" "$work/server.out" | sed 's/^/server: /' || true
+}
+
 # start_server TTFT_MS: a one-model server answering every request with a three-token stream.
 start_server() {
-  [ -n "$server_pid" ] && kill "$server_pid" && wait "$server_pid" 2>/dev/null || true
+  stop_server >/dev/null
   printf '{"models":{"bench":{"default_reply":"Revenue rose steadily.","ttft_ms":%s,"inter_chunk_delay_ms":0,"prompt_tokens":40}}}' "$1" > "$work/script.json"
-  dotnet "$server_dll" --script "$work/script.json" --port 0 > "$work/server.out" &
+  # The background start truncates the file only once it runs: the previous server's address must not be read meanwhile.
+  rm -f "$work/server.out"
+  dotnet "$server_dll" --script "$work/script.json" --port 0 > "$work/server.out" 2>&1 &
   server_pid=$!
-  until grep -q listening "$work/server.out" 2>/dev/null; do sleep 0.1; done
+  # A server that fails to start must end the script with its error, not leave it polling in silence.
+  local waited=0
+  until grep -q listening "$work/server.out" 2>/dev/null; do
+    if ! kill -0 "$server_pid" 2>/dev/null || (( waited++ > 300 )); then
+      echo "the TestServer did not start:" >&2; cat "$work/server.out" >&2; exit 1
+    fi
+    sleep 0.1
+  done
   url=$(sed -n "s/^listening on //p" "$work/server.out" | head -1); url=${url%/}/
 }
 
@@ -47,6 +64,22 @@ YAML
 
 replay() { /usr/bin/time -f 'peak working set %M KB' "${cli[@]}" replay --config "$work/evals.yaml" --target bench --workload w "$@"; }
 
+# replay_watched ARGS: a replay that prints nothing until it ends, with a line every 10 s (elapsed time, the replay's
+# resident memory and the load average) so a run of minutes shows that it is alive and how its memory evolves.
+replay_watched() {
+  replay "$@" &
+  local pid=$! started=$SECONDS child next rss
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 10
+    # The replay is the deepest descendant: this function's subshell runs /usr/bin/time, which runs dotnet.
+    child=$pid
+    while next=$(pgrep -P "$child" | head -1) && [ -n "$next" ]; do child=$next; done
+    rss=$(ps -o rss= -p "$child" 2>/dev/null) || true
+    [ -n "$rss" ] && echo "  ... $((SECONDS - started)) s: replay resident $((rss / 1024)) MB, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  done
+  wait "$pid"
+}
+
 if [[ $which == all || $which == throughput ]]; then
   echo "== throughput: runner, closed load at concurrency 256, vs wrk, 256 connections, same server, zero TTFT"
   start_server 0
@@ -60,13 +93,14 @@ if [[ $which == all || $which == ttft ]]; then
   start_server "$TTFT_MS"
   config "format: chat_log, path: $(chat_log 1000000)" 256
   replay --concurrency 256 --duration "$seconds" --warmup 3
+  stop_server
 fi
 
 if [[ $which == all || $which == memory ]]; then
   echo "== memory: whole 1,000,000-line log replayed at 1000x recorded speed (1,000,000 requests/s planned)"
   start_server 0
   config "format: chat_log, path: $(chat_log 1000000), time_scale: 1000" 512
-  replay
+  replay_watched
 fi
 
 if [[ $which == all || $which == azure ]]; then

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using BasedEval.Core.Storage;
 using BasedEval.TestServer;
@@ -23,7 +24,14 @@ public class CompareEndToEndTests
         await using var server = await TestLlmServer.StartAsync(script, TestContext.Current.CancellationToken);
         ws.WriteConfig(server.BaseUrl, PassingGates, concurrency: 64);
 
+        // Client and server share this process, so every collection's pause delays both sides of each stream.
+        var (gen0, gen1, gen2, paused, allocated) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
+        var started = Stopwatch.GetTimestamp();
         var result = await CliRunner.RunAsync(ws.Root, "compare", "--config", ws.ConfigPath);
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"garbage collections during the compare (gen 0/1/2): {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, " +
+            $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0.0} ms of {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms, " +
+            $"{(GC.GetTotalAllocatedBytes() - allocated) / 4000 / 1024} KB allocated per request");
 
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
         Assert.Contains("verdict: PASS", result.Output, StringComparison.Ordinal);
@@ -50,6 +58,7 @@ public class CompareEndToEndTests
             Assert.Equal(2000, samples.Count);
             Assert.All(samples, s => Assert.True(s.Succeeded && s.Attempts == 1 && !s.Usage.Estimated, s.Error));
             var scripted = run.TargetName == "gpt-a" ? 40.0 : 60.0;
+            TestContext.Current.TestOutputHelper?.WriteLine(TtftErrorBreakdown.Describe(samples, server.Requests, run.TargetName, scripted));
             foreach (var sample in samples)
             {
                 worstTtftError = Math.Max(worstTtftError, Math.Abs(sample.Timings!.TtftMs!.Value - scripted));

@@ -132,7 +132,7 @@ public class FaultMatrixTests
 
         var run = ws.RunAsync();
         await Task.Delay(400, TestContext.Current.CancellationToken);
-        await using var server = await TestLlmServer.StartAsync(ws.Script(), url.Port, TestContext.Current.CancellationToken);
+        await using var server = await TestLlmServer.StartAsync(ws.Script(), url.Port, recordRequests: true, TestContext.Current.CancellationToken);
         var result = await run;
 
         Assert.Equal(RunStatus.Completed, result.Outcome.Status);

@@ -24,6 +24,11 @@ public sealed class LoadGeneratorTests
     private static async Task<(LoadRun Run, List<RequestOutcome> Outcomes)> RunAsync(TestLlmServer server, IWorkloadSource source, LoadModel model, LoadBounds bounds)
     {
         await using var target = new OpenAiChatTarget(Target(server) with { MaxConcurrency = 256 }, null);
+        return await RunAsync(target, source, model, bounds);
+    }
+
+    private static async Task<(LoadRun Run, List<RequestOutcome> Outcomes)> RunAsync(ITarget target, IWorkloadSource source, LoadModel model, LoadBounds bounds)
+    {
         var outcomes = new List<RequestOutcome>();
         var run = await new LoadGenerator(target, bounds, 3).RunAsync(source, model, o =>
         {
@@ -96,6 +101,21 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task A_timed_load_the_target_cannot_keep_up_with_waits_at_the_in_flight_cap_and_shows_as_send_lag()
+    {
+        await using var server = await TestLlmServer.StartAsync(Script(50, reply: "ok"), TestContext.Current.CancellationToken);
+        await using var target = new InFlightCounter(new OpenAiChatTarget(Target(server) with { MaxConcurrency = 256 }, null));
+        var (run, outcomes) = await RunAsync(target, Requests(200, _ => TimeSpan.Zero), new TraceLoad(1), Unbounded with { MaxInFlight = 16 });
+
+        // All 200 are due at once; without the cap all 200 would be outstanding together.
+        Assert.Equal(200, run.Sent);
+        Assert.Equal(16, target.MostInFlight);
+        Assert.All(outcomes, o => Assert.True(o.Succeeded));
+        // 16 at a time, each at least 50 ms: the last sends wait at least eleven rounds, and that wait is their lag.
+        Assert.True(outcomes.Max(o => o.LagMs) >= 11 * 50, $"largest lag {outcomes.Max(o => o.LagMs)} ms");
+    }
+
+    [Fact]
     public async Task Warm_up_requests_are_sent_but_left_out_of_the_metrics()
     {
         await using var server = await TestLlmServer.StartAsync(Script(5, interChunkMs: 4, tokensPerChunk: 2), TestContext.Current.CancellationToken);
@@ -142,6 +162,39 @@ public sealed class LoadGeneratorTests
         var e = await Assert.ThrowsAsync<WorkloadDataException>(() => RunAsync(server, new FailingSource(3), new ClosedLoad(2), Unbounded));
         Assert.Equal(4, e.Line);
         Assert.Equal(3, server.RequestCount("m"));
+    }
+
+    /// <summary>Counts the requests the load has outstanding at the target, and the most at any one time.</summary>
+    private sealed class InFlightCounter(ITarget inner) : ITarget
+    {
+        private int _inFlight;
+        private int _most;
+
+        public string Name => inner.Name;
+
+        public TargetIdentity Identity => inner.Identity;
+
+        public int MostInFlight => Volatile.Read(ref _most);
+
+        public async Task<TargetResponse> SendAsync(TargetRequest request, CancellationToken cancellationToken)
+        {
+            var now = Interlocked.Increment(ref _inFlight);
+            for (var most = Volatile.Read(ref _most); now > most; most = Volatile.Read(ref _most))
+            {
+                Interlocked.CompareExchange(ref _most, now, most);
+            }
+
+            try
+            {
+                return await inner.SendAsync(request, cancellationToken);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 
     private sealed class ListSource(IReadOnlyList<WorkloadRequest> requests) : IWorkloadSource

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using BasedEval.Core.Running;
 using BasedEval.Core.Targets;
 
 namespace BasedEval.Core.Workload.Load;
@@ -17,13 +18,16 @@ public sealed record LoadRun(LoadModel Model, DateTimeOffset StartedUtc, double 
 /// request is started on the dispatcher thread itself, its actual send time taken just before the target writes it.
 /// </para>
 /// <para>
-/// The workload is read by a separate task into a bounded queue, far ahead of the schedule, so a slow disk never
-/// delays a send and memory holds only the queue, whatever the log's length.
+/// Memory stays bounded whatever the log's length: the workload is read by a separate task into a bounded queue, far
+/// ahead of the schedule, so a slow disk never delays a send; at most <see cref="LoadBounds.MaxInFlight"/> requests are
+/// outstanding; and a request hands its outcome to a bounded queue before its slot is freed, so a consumer that falls
+/// behind (a slow store) slows the sends instead of piling up finished responses.
 /// </para>
 /// </summary>
 public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
 {
     private const int Prefetch = 1024;
+    private const int OutcomeBacklog = 1024;
     private static readonly long BlockingThreshold = Stopwatch.Frequency * 2 / 1000;
     private static readonly long BlockingMargin = Stopwatch.Frequency * 3 / 2000;
 
@@ -32,20 +36,16 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(onOutcome);
-        var outcomes = Channel.CreateUnbounded<RequestOutcome>(new UnboundedChannelOptions { SingleReader = true });
-        var consumer = Task.Run(async () =>
-        {
-            await foreach (var outcome in outcomes.Reader.ReadAllAsync(CancellationToken.None))
-            {
-                await onOutcome(outcome);
-            }
-        }, CancellationToken.None);
+        var outcomes = Channel.CreateBounded<RequestOutcome>(new BoundedChannelOptions(OutcomeBacklog) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var consumer = Task.Run(() => ConsumeAsync(outcomes.Reader, onOutcome, stopSending), CancellationToken.None);
 
-        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(stopSending.Token);
         var feed = Channel.CreateBounded<WorkloadRequest>(new BoundedChannelOptions(Prefetch) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var reader = Task.Run(() => FeedAsync(source, feed.Writer, stopReading.Token), CancellationToken.None);
 
-        var run = new Execution(target, bounds, outcomes.Writer, cancellationToken);
+        ThreadPoolFloor.EnsureFor(model is ClosedLoad workers ? workers.Concurrency : bounds.MaxInFlight);
+        using var run = new Execution(target, bounds, outcomes.Writer, stopSending.Token);
         var startedUtc = DateTimeOffset.UtcNow;
         try
         {
@@ -85,6 +85,31 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
         return new LoadRun(model, startedUtc, run.ElapsedMs, run.Sent);
     }
 
+    private static async Task ConsumeAsync(ChannelReader<RequestOutcome> outcomes, Func<RequestOutcome, ValueTask> onOutcome, CancellationTokenSource stopSending)
+    {
+        try
+        {
+            await foreach (var outcome in outcomes.ReadAllAsync(CancellationToken.None))
+            {
+                await onOutcome(outcome);
+            }
+        }
+        catch
+        {
+            // Requests in flight wait for room in the outcome queue: stop sending and discard what they hand over, so
+            // the failure surfaces once they have ended instead of leaving them blocked.
+            await stopSending.CancelAsync();
+            while (await outcomes.WaitToReadAsync(CancellationToken.None))
+            {
+                while (outcomes.TryRead(out _))
+                {
+                }
+            }
+
+            throw;
+        }
+    }
+
     private static async Task FeedAsync(IWorkloadSource source, ChannelWriter<WorkloadRequest> writer, CancellationToken cancellationToken)
     {
         try
@@ -109,10 +134,11 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
     }
 
     /// <summary>The state of one run: its clock, its count of sends and of requests still in flight.</summary>
-    private sealed class Execution(ITarget target, LoadBounds bounds, ChannelWriter<RequestOutcome> outcomes, CancellationToken cancellationToken)
+    private sealed class Execution(ITarget target, LoadBounds bounds, ChannelWriter<RequestOutcome> outcomes, CancellationToken cancellationToken) : IDisposable
     {
         private readonly long _start = Stopwatch.GetTimestamp();
         private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly SemaphoreSlim _slots = new(bounds.MaxInFlight, bounds.MaxInFlight);
         private int _inFlight = 1;
         private long _sequence;
 
@@ -165,7 +191,7 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
                     }
 
                     Interlocked.Increment(ref _inFlight);
-                    await ExecuteAsync(request, sequence, planned);
+                    await ExecuteAsync(request, sequence, planned, null);
                 }
             }, CancellationToken.None));
             try
@@ -183,6 +209,8 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
             Release();
             return _drained.Task;
         }
+
+        public void Dispose() => _slots.Dispose();
 
         private void Dispatch(ChannelReader<WorkloadRequest> feed, Func<WorkloadRequest, double> plannedMs)
         {
@@ -204,9 +232,16 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
                     return;
                 }
 
+                // A slot is taken before the deadline so that, when the target keeps up, none is awaited at it.
+                if (!TakeSlot())
+                {
+                    return;
+                }
+
                 WaitUntil(planned);
                 if (cancellationToken.IsCancellationRequested)
                 {
+                    _slots.Release();
                     return;
                 }
 
@@ -214,7 +249,20 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
 
                 // Started here rather than queued to the thread pool: the send runs on this thread up to its first
                 // wait (writing the request on a pooled connection), so a busy pool cannot delay it.
-                _ = ExecuteAsync(request, sequence, planned);
+                _ = ExecuteAsync(request, sequence, planned, _slots);
+            }
+        }
+
+        private bool TakeSlot()
+        {
+            try
+            {
+                _slots.Wait(cancellationToken);
+                return true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return false;
             }
         }
 
@@ -272,7 +320,8 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
             }
         }
 
-        private async Task ExecuteAsync(WorkloadRequest request, long sequence, double plannedMs)
+        /// <param name="slot">The timed dispatch's in-flight slot, freed only once the outcome is handed over.</param>
+        private async Task ExecuteAsync(WorkloadRequest request, long sequence, double plannedMs, SemaphoreSlim? slot)
         {
             try
             {
@@ -296,7 +345,8 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
                     }
                 }
 
-                outcomes.TryWrite(new RequestOutcome(request, sequence, plannedMs, sentMs, bounds.IsWarmup(sequence, plannedMs), response, error, DateTimeOffset.UtcNow));
+                var outcome = new RequestOutcome(request, sequence, plannedMs, sentMs, bounds.IsWarmup(sequence, plannedMs), response, error, DateTimeOffset.UtcNow);
+                await outcomes.WriteAsync(outcome, CancellationToken.None);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -304,6 +354,7 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
             }
             finally
             {
+                slot?.Release();
                 Release();
             }
         }

@@ -41,38 +41,44 @@ public sealed class WorkloadReplay(EvalConfig config, IResultStore store, Target
         // One connection per request that may be in flight: a request queued inside the client's pool would wait
         // where neither the send lag nor the latency sees it.
         var connections = model is ClosedLoad closed ? closed.Concurrency : bounds.MaxInFlight;
-        await using var target = targets.Create(targetConfig with { MaxConcurrency = Math.Max(targetConfig.MaxConcurrency, connections) });
+        var target = targets.Create(targetConfig with { MaxConcurrency = Math.Max(targetConfig.MaxConcurrency, connections) });
         var suite = SuiteName(workload);
         var runId = NewRunId(targetConfig.Name);
         var run = new RunRecord(
             runId, DateTimeOffset.UtcNow, null, RunStatus.Running, targetConfig.Name, target.Identity.Key, target.Identity.Provider, target.Identity.Model,
             target.Identity.Endpoint, [suite], config.ConfigHash, Evaluation.ToolVersion, Evaluation.GitCommit(Path.GetDirectoryName(Path.GetFullPath(config.SourcePath))!),
             targetConfig.Prices, config.Seed, (int)Math.Min(int.MaxValue, bounds.MaxRequests ?? 0));
-        await store.CreateRunAsync(run, CancellationToken.None);
-
         var metrics = new LoadMetricsBuilder(config.Slos ?? SloConfig.None, config.Seed);
         var batch = new List<Sample>(WriteBatch);
         double cost = 0;
         long recorded = 0;
         var lastArrival = TimeSpan.Zero;
-        var load = await new LoadGenerator(target, bounds, config.Seed).RunAsync(source, model, async outcome =>
-        {
-            metrics.Add(outcome);
-            var sample = ToSample(run, suite, outcome);
-            cost += outcome.Warmup ? 0 : sample.CostUsd;
-            if (outcome.Request.ArrivalOffset is { } arrival)
-            {
-                recorded++;
-                lastArrival = arrival > lastArrival ? arrival : lastArrival;
-            }
+        LoadRun load;
 
-            batch.Add(sample);
-            if (batch.Count >= WriteBatch)
+        // The connections close before the summary, where a million-request replay's memory peaks: one per request
+        // in flight, with their buffers, are of no use to it.
+        await using (target)
+        {
+            await store.CreateRunAsync(run, CancellationToken.None);
+            load = await new LoadGenerator(target, bounds, config.Seed).RunAsync(source, model, async outcome =>
             {
-                await store.SaveSamplesAsync(batch, CancellationToken.None);
-                batch.Clear();
-            }
-        }, cancellationToken);
+                metrics.Add(outcome);
+                var sample = ToSample(run, suite, outcome);
+                cost += outcome.Warmup ? 0 : sample.CostUsd;
+                if (outcome.Request.ArrivalOffset is { } arrival)
+                {
+                    recorded++;
+                    lastArrival = arrival > lastArrival ? arrival : lastArrival;
+                }
+
+                batch.Add(sample);
+                if (batch.Count >= WriteBatch)
+                {
+                    await store.SaveSamplesAsync(batch, CancellationToken.None);
+                    batch.Clear();
+                }
+            }, cancellationToken);
+        }
 
         if (batch.Count > 0)
         {

@@ -53,7 +53,7 @@ public sealed class Runner(IResultStore store, IRunObserver observer)
         var status = RunStatus.Completed;
         try
         {
-            ThreadPoolFloor.EnsureFor(plan.Target.MaxConcurrency);
+            EnsureThreadsFor(plan.Target.MaxConcurrency);
             var options = new ParallelOptions { MaxDegreeOfParallelism = plan.Target.MaxConcurrency, CancellationToken = guard.Stopping };
             await Parallel.ForEachAsync(todo, options, async (planned, token) =>
             {
@@ -158,6 +158,21 @@ public sealed class Runner(IResultStore store, IRunObserver observer)
             {
                 return null;
             }
+        }
+    }
+
+    /// <summary>
+    /// The thread pool adds threads slowly (about two a second) once its minimum is in use. A run that starts with many
+    /// streams in flight would otherwise queue their first chunks behind each other and report the client's queueing as
+    /// the server's time to first token, worst on few cores.
+    /// </summary>
+    private static void EnsureThreadsFor(int concurrency)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        var wanted = Math.Min(concurrency + Environment.ProcessorCount, 512);
+        if (workers < wanted)
+        {
+            ThreadPool.SetMinThreads(wanted, Math.Max(completionPorts, wanted));
         }
     }
 

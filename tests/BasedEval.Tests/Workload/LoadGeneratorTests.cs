@@ -116,6 +116,21 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task A_failing_consumer_stops_the_load_and_its_error_surfaces_instead_of_a_hang()
+    {
+        await using var server = await TestLlmServer.StartAsync(Script(5, reply: "ok"), TestContext.Current.CancellationToken);
+        await using var target = new OpenAiChatTarget(Target(server), null);
+        var seen = 0;
+        var load = new LoadGenerator(target, Unbounded with { MaxInFlight = 4 }, 3).RunAsync(Requests(500, _ => TimeSpan.Zero), new TraceLoad(1), _ =>
+            ++seen == 3 ? throw new InvalidOperationException("the store is full") : ValueTask.CompletedTask, TestContext.Current.CancellationToken);
+
+        // Requests in flight wait for room in the bounded outcome queue; a consumer that stopped reading must not strand them.
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => load.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken));
+        Assert.Equal("the store is full", e.Message);
+        Assert.True(server.RequestCount("m") < 500, $"{server.RequestCount("m")} requests were sent after the consumer failed");
+    }
+
+    [Fact]
     public async Task Warm_up_requests_are_sent_but_left_out_of_the_metrics()
     {
         await using var server = await TestLlmServer.StartAsync(Script(5, interChunkMs: 4, tokensPerChunk: 2), TestContext.Current.CancellationToken);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using BasedEval.Core.Running;
 using BasedEval.Core.Targets;
 
 namespace BasedEval.Core.Workload.Load;
@@ -44,7 +43,6 @@ public sealed class LoadGenerator(ITarget target, LoadBounds bounds, int seed)
         var feed = Channel.CreateBounded<WorkloadRequest>(new BoundedChannelOptions(Prefetch) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
         var reader = Task.Run(() => FeedAsync(source, feed.Writer, stopReading.Token), CancellationToken.None);
 
-        ThreadPoolFloor.EnsureFor(model is ClosedLoad workers ? workers.Concurrency : bounds.MaxInFlight);
         using var run = new Execution(target, bounds, outcomes.Writer, stopSending.Token);
         var startedUtc = DateTimeOffset.UtcNow;
         try

@@ -107,7 +107,7 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
     private async Task<SweBenchEvaluation> EvaluateInAsync(Scratch at, string modelPatch, CancellationToken cancellationToken)
     {
         var instance = at.Instance;
-        var source = FindRepository(instance.Repo);
+        var source = GitSnapshot.Locate(_options.Repositories, instance.Repo);
         if (source is null)
         {
             return at.Result(SweBenchOutcome.Error, $"no local repository for {instance.Repo} in {_options.Repositories} (expected a folder {instance.Repo.Replace("/", "__", StringComparison.Ordinal)})");
@@ -275,20 +275,6 @@ public sealed class LocalSweBenchExecutor : ISweBenchExecutor
         await _commands.StepAsync(at.Work, "git", ["reset", "--hard", "--quiet"], at.Log, cancellationToken);
         await _commands.StepAsync(at.Work, "git", ["clean", "-fdq"], at.Log, cancellationToken);
         return await _commands.StepAsync(at.Work, "patch", ["-p1", "--batch", "--forward", "--fuzz=3", "--no-backup-if-mismatch", "-i", at.ModelDiff], at.Log, cancellationToken) is null;
-    }
-
-    private string? FindRepository(string repo)
-    {
-        foreach (var candidate in (string[])[repo.Replace("/", "__", StringComparison.Ordinal), repo])
-        {
-            var path = Path.Combine(_options.Repositories, candidate);
-            if (Directory.Exists(path))
-            {
-                return Path.GetFullPath(path);
-            }
-        }
-
-        return null;
     }
 
     private static void TryDelete(string folder)

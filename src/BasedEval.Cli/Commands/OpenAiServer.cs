@@ -51,7 +51,8 @@ public sealed class OpenAiServer : IAsyncDisposable
             throw new ArgumentException($"--host {options.Host} is not an IP address; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)", nameof(options));
         }
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The server serves no files; rooting it at the assembly keeps it independent of a working folder that may be gone.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(ip, options.Port));
         var app = builder.Build();

@@ -49,7 +49,7 @@ public sealed class PdfReportWriter(string chromium, HtmlReportWriter html) : IR
             var page = Path.Combine(work.FullName, "report.html");
             var pdf = Path.Combine(work.FullName, "report.pdf");
             await File.WriteAllTextAsync(page, html.Render(input.Comparison), new UTF8Encoding(false), cancellationToken);
-            var start = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
+            var start = new ProcessStartInfo(chromium) { WorkingDirectory = work.FullName, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var argument in Chromium.HeadlessArguments(Path.Combine(work.FullName, "profile")))
             {
                 start.ArgumentList.Add(argument);

@@ -106,6 +106,7 @@ public sealed class GitSnapshot
     {
         var start = new ProcessStartInfo("git")
         {
+            WorkingDirectory = Path.GetTempPath(),
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -94,7 +94,7 @@ internal sealed class SweBenchCommands
 
         try
         {
-            using var process = Process.Start(new ProcessStartInfo(unshare, [.. ChildProcess.UnshareArguments, "/bin/true"]) { RedirectStandardError = true, RedirectStandardOutput = true })!;
+            using var process = Process.Start(new ProcessStartInfo(unshare, [.. ChildProcess.UnshareArguments, "/bin/true"]) { WorkingDirectory = Path.GetTempPath(), RedirectStandardError = true, RedirectStandardOutput = true })!;
             process.StandardOutput.ReadToEnd();
             process.StandardError.ReadToEnd();
             return process.WaitForExit(TimeSpan.FromSeconds(30)) && process.ExitCode == 0 ? unshare : null;

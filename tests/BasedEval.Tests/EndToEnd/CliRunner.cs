@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using BasedEval.Cli;
 
 namespace BasedEval.Tests.EndToEnd;
@@ -27,5 +28,31 @@ internal static class CliRunner
             Environment.CurrentDirectory = previous;
             OneAtATime.Release();
         }
+    }
+}
+
+/// <summary>Starts an assembly of the test output folder as its own process, its output and errors redirected.</summary>
+internal static class DotnetProcess
+{
+    /// <summary>
+    /// The working folder is always given: CliRunner moves this process's current directory into workspaces that are deleted
+    /// when their test ends, and a child that inherits a folder deleted under it dies before its first line.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string assemblyFileName, string workingDirectory, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assemblyFileName));
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return info;
     }
 }

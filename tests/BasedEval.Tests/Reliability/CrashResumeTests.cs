@@ -21,7 +21,7 @@ public class CrashResumeTests
         ws.WriteConfig(server.BaseUrl, concurrency: 8);
 
         var log = new System.Text.StringBuilder();
-        using (var process = Process.Start(BasedEvalProcess(ws.Root, "run", "--config", ws.ConfigPath, "--target", "t"))!)
+        using (var process = Process.Start(DotnetProcess.StartInfo("basedeval.dll", ws.Root, "run", "--config", ws.ConfigPath, "--target", "t"))!)
         {
             // Drained as it comes, so a full pipe can never block the process before it is killed.
             process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
@@ -80,23 +80,5 @@ public class CrashResumeTests
         Assert.Equal(Items, server.Requests.Where(r => r.Completed && r.StatusCode == 200).Select(r => r.Key).Distinct().Count());
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"killed after {answeredAtKill.Count} answers: {committed.Count} committed, {answeredTwice.Count} answered but not committed (sent again), {afterKill.Count} requests on resume");
-    }
-
-    private static ProcessStartInfo BasedEvalProcess(string workingDirectory, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "basedeval.dll"));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        return info;
     }
 }

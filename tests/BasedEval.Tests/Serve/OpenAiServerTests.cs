@@ -7,6 +7,7 @@ using BasedEval.Core.Config;
 using BasedEval.Core.Suites;
 using BasedEval.Core.Targets;
 using BasedEval.LlamaCpp;
+using BasedEval.Tests.EndToEnd;
 using BasedEval.Tests.LlamaCpp;
 
 namespace BasedEval.Tests.Serve;
@@ -159,22 +160,40 @@ public class OpenAiServerTests(ServedModel served) : IClassFixture<ServedModel>
         Assert.Contains(mentioned, json.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task The_serve_command_announces_its_address_first_and_serves_there()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task The_serve_command_announces_its_address_first_and_serves_there(bool workingFolderDeleted)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { Path.Combine(AppContext.BaseDirectory, "basedeval.dll"), "serve", "--model", SyntheticModels.F16, "--port", "0", "--threads", "1" })
+        var folder = Directory.CreateTempSubdirectory("basedeval-serve-").FullName;
+        var start = DotnetProcess.StartInfo("basedeval.dll", folder, "serve", "--model", SyntheticModels.F16, "--port", "0", "--threads", "1");
+        if (workingFolderDeleted)
         {
-            start.ArgumentList.Add(argument);
+            // Started from a folder that is removed under it (a finished CI step's workspace), the server must still start.
+            string[] command = ["-c", "rmdir \"$PWD\" && exec \"$@\"", "sh", start.FileName, .. start.ArgumentList];
+            start.FileName = "/bin/sh";
+            start.ArgumentList.Clear();
+            command.ToList().ForEach(start.ArgumentList.Add);
+        }
+        else
+        {
+            start.WorkingDirectory = AppContext.BaseDirectory;
+            Directory.Delete(folder);
         }
 
         using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync(Cancel);
         try
         {
             var first = await process.StandardOutput.ReadLineAsync(Cancel).AsTask().WaitAsync(TimeSpan.FromSeconds(30), Cancel);
+            if (first is null)
+            {
+                await process.WaitForExitAsync(Cancel);
+                Assert.Fail($"serve exited with {process.ExitCode} before announcing its address: {await errors}");
+            }
 
             Assert.Matches(@"^listening on http://127\.0\.0\.1:\d+$", first);
-            using var http = new HttpClient { BaseAddress = new Uri(first!["listening on ".Length..]) };
+            using var http = new HttpClient { BaseAddress = new Uri(first["listening on ".Length..]) };
             using var response = await http.GetAsync(new Uri("/v1/models", UriKind.Relative), Cancel);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }

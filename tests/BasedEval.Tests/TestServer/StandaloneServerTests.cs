@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using BasedEval.Tests.EndToEnd;
 
 namespace BasedEval.Tests.TestServer;
 
@@ -7,29 +8,12 @@ public sealed class StandaloneServerTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("testserver-").FullName;
 
-    private static ProcessStartInfo StartInfo(params string[] arguments)
-    {
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "BasedEval.TestServer.dll"));
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        return info;
-    }
-
     [Fact]
     public async Task Executable_prints_its_url_first_and_serves_the_script()
     {
         var scriptPath = Path.Combine(_directory, "script.json");
         await File.WriteAllTextAsync(scriptPath, ServerScriptJsonTests.Example, TestContext.Current.CancellationToken);
-        using var process = Process.Start(StartInfo("--script", scriptPath))!;
+        using var process = Process.Start(DotnetProcess.StartInfo("BasedEval.TestServer.dll", _directory, "--script", scriptPath))!;
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
@@ -67,7 +51,7 @@ public sealed class StandaloneServerTests : IDisposable
     [Fact]
     public async Task Executable_without_a_script_exits_2_and_says_how_to_call_it()
     {
-        using var process = Process.Start(StartInfo())!;
+        using var process = Process.Start(DotnetProcess.StartInfo("BasedEval.TestServer.dll", _directory))!;
         var error = await process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         await process.WaitForExitAsync(TestContext.Current.CancellationToken);
 

@@ -31,6 +31,7 @@ public abstract class HttpTargetBase : ITarget
             ConnectTimeout = TimeSpan.FromSeconds(Math.Min(30, config.Timeout.TotalSeconds)),
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
+            ConnectCallback = KernelTimestampedStream.Supported ? KernelTimestampedStream.ConnectAsync : null,
         };
 
         // The runner owns timeouts per attempt; the client must never cut a long stream on its own.
@@ -59,6 +60,9 @@ public abstract class HttpTargetBase : ITarget
         message.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("text/event-stream"));
         AddHeaders(message.Headers);
 
+        // Read by this request's connection, which stamps it with each read's kernel receive time.
+        var arrival = new ArrivalStamp();
+        ArrivalStamp.Current = arrival;
         HttpResponseMessage response;
         try
         {
@@ -78,14 +82,16 @@ public abstract class HttpTargetBase : ITarget
 
             var content = (StampedContent)message.Content;
             var state = new StreamState(content.WrittenAtUtc, content.WrittenAtTimestamp);
+            var lastArrivalMs = 0.0;
 
             try
             {
                 using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
                 await foreach (var item in SseParser.Create(stream).EnumerateAsync(cancellationToken))
                 {
-                    var offsetMs = Stopwatch.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
-                    if (Handle(item.EventType, item.Data, offsetMs, state))
+                    // Events that arrived together share a stamp; a later event is never stamped before an earlier one.
+                    lastArrivalMs = Math.Max(lastArrivalMs, arrival.ArrivalMs(state.RequestStartUtc, Stopwatch.GetElapsedTime(state.StartTimestamp).TotalMilliseconds));
+                    if (Handle(item.EventType, item.Data, lastArrivalMs, state))
                     {
                         break;
                     }
@@ -100,7 +106,8 @@ public abstract class HttpTargetBase : ITarget
                 throw new TargetException(TargetErrorKind.Connection, $"{Name}: stream broken: {e.Message}", inner: e);
             }
 
-            var e2eMs = Stopwatch.GetElapsedTime(state.StartTimestamp).TotalMilliseconds;
+            // The end of the stream is the arrival of its end marker.
+            var e2eMs = lastArrivalMs;
             if (!state.Completed)
             {
                 throw new TargetException(TargetErrorKind.Connection, $"{Name}: the stream ended before its end marker ({EndMarker}); the answer may be cut short");
@@ -310,6 +317,9 @@ public abstract class HttpTargetBase : ITarget
 
         public long StartTimestamp { get; } = startTimestamp;
 
+        /// <summary>The same moment on the wall clock, which the kernel's receive timestamps are read against.</summary>
+        public DateTimeOffset RequestStartUtc { get; } = requestStartUtc;
+
         public bool Completed { get; set; }
 
         public string? FinishReason { get; set; }
@@ -351,7 +361,7 @@ public abstract class HttpTargetBase : ITarget
             var usage = new TokenUsage(InputTokens ?? 0, CachedInputTokens, output, ReasoningTokens, estimated);
             var chunks = TokenEstimate.AttributeTokens(_chunks, output);
             double? ttft = chunks.Count > 0 ? chunks[0].OffsetMs : null;
-            return new TargetResponse(text, FinishReason, usage, new SampleTimings(requestStartUtc, ttft, e2eMs, chunks))
+            return new TargetResponse(text, FinishReason, usage, new SampleTimings(RequestStartUtc, ttft, e2eMs, chunks))
             {
                 ToolCalls = [.. _toolCalls.Values.Select(c => new ToolCall(c.Id, c.Name, c.Arguments.ToString()))],
             };

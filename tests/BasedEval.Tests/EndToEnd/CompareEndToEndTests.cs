@@ -26,11 +26,13 @@ public class CompareEndToEndTests
 
         // Client and server share this process, so every collection's pause delays both sides of each stream.
         var (gen0, gen1, gen2, paused, allocated) = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes());
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var started = Stopwatch.GetTimestamp();
         var result = await CliRunner.RunAsync(ws.Root, "compare", "--config", ws.ConfigPath);
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"garbage collections during the compare (gen 0/1/2): {GC.CollectionCount(0) - gen0}/{GC.CollectionCount(1) - gen1}/{GC.CollectionCount(2) - gen2}, " +
             $"paused {(GC.GetTotalPauseDuration() - paused).TotalMilliseconds:0.0} ms of {Stopwatch.GetElapsedTime(started).TotalMilliseconds:0} ms, " +
+            $"CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:0} ms, " +
             $"{(GC.GetTotalAllocatedBytes() - allocated) / 4000 / 1024} KB allocated per request");
 
         Assert.True(result.ExitCode == 0, result.Output + result.Error);

@@ -1,0 +1,313 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Runtime.InteropServices;
+
+namespace BasedEval.Core.Targets;
+
+/// <summary>
+/// The latest moment the kernel received bytes for the request being read, in UTC ticks (0 until it has).
+/// A target sets one as <see cref="Current"/> before sending; <see cref="KernelTimestampedStream"/> finds it there, because
+/// the HTTP stack reads the connection inside the call chain of the target's own read.
+/// </summary>
+internal sealed class ArrivalStamp
+{
+    private static readonly AsyncLocal<ArrivalStamp?> ForCurrentRequest = new();
+
+    private long _lastUtcTicks;
+
+    public static ArrivalStamp? Current
+    {
+        get => ForCurrentRequest.Value;
+        set => ForCurrentRequest.Value = value;
+    }
+
+    public long LastUtcTicks => Volatile.Read(ref _lastUtcTicks);
+
+    public void Record(long utcTicks) => Volatile.Write(ref _lastUtcTicks, utcTicks);
+
+    /// <summary>
+    /// Milliseconds from <paramref name="startUtc"/> to the kernel's stamp, or <paramref name="readMs"/> (when the reader saw
+    /// the bytes) where there is no stamp or it is not credible: before the start, or after the reader already had the bytes.
+    /// </summary>
+    public double ArrivalMs(DateTimeOffset startUtc, double readMs)
+    {
+        var ticks = LastUtcTicks;
+        if (ticks == 0)
+        {
+            return readMs;
+        }
+
+        var kernelMs = (ticks - startUtc.UtcTicks) / (double)TimeSpan.TicksPerMillisecond;
+        return kernelMs >= 0 && kernelMs <= readMs ? kernelMs : readMs;
+    }
+}
+
+/// <summary>
+/// A TCP connection whose reads carry the kernel's receive timestamp (SO_TIMESTAMPNS on Linux), so that a chunk's arrival
+/// is the moment its bytes reached this machine, not the later moment a busy thread pool got round to reading them. On two
+/// cores with 64 streams that difference is milliseconds, and it would read as the server's latency.
+/// Where the kernel offers no timestamps the connection is a plain <see cref="NetworkStream"/>.
+/// </summary>
+internal sealed partial class KernelTimestampedStream : Stream
+{
+    private const int SolSocket = 1;
+    private const int SoTimestampNs = 35;
+    private const int MsgDontWait = 0x40;
+    private const int Eagain = 11;
+    private const int Eintr = 4;
+    private const int ControlBytes = 64;
+
+    private readonly Socket _socket;
+
+    private KernelTimestampedStream(Socket socket) => _socket = socket;
+
+    /// <summary>Whether this platform's msghdr and cmsghdr match the layouts declared here (64-bit Linux).</summary>
+    public static bool Supported => OperatingSystem.IsLinux() && Environment.Is64BitProcess;
+
+    /// <summary>The connect callback of a SocketsHttpHandler: the handler's own default connection, timestamped.</summary>
+    public static async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return Wrap(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The connected socket as a stream, timestamped where the kernel agrees to stamp it.</summary>
+    public static Stream Wrap(Socket socket)
+    {
+        ArgumentNullException.ThrowIfNull(socket);
+        if (Supported)
+        {
+            try
+            {
+                socket.SetRawSocketOption(SolSocket, SoTimestampNs, BitConverter.GetBytes(1));
+                return new KernelTimestampedStream(socket);
+            }
+            catch (SocketException)
+            {
+                // A kernel or sandbox that refuses the option: arrivals are then stamped when read.
+            }
+        }
+
+        return new NetworkStream(socket, ownsSocket: true);
+    }
+
+    public override bool CanRead => true;
+
+    public override bool CanWrite => true;
+
+    public override bool CanSeek => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position
+    {
+        get => throw new NotSupportedException();
+        set => throw new NotSupportedException();
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var stamp = ArrivalStamp.Current;
+        try
+        {
+            while (true)
+            {
+                var received = TryReceive(buffer.Span, stamp);
+                if (received >= 0)
+                {
+                    return received;
+                }
+
+                // A zero-byte receive completes when data (or the end) is there, without consuming it.
+                await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken);
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"Unable to read data from the transport connection: {e.Message}", e);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(Span<byte> buffer)
+    {
+        var stamp = ArrivalStamp.Current;
+        try
+        {
+            while (true)
+            {
+                var received = TryReceive(buffer, stamp);
+                if (received >= 0)
+                {
+                    return received;
+                }
+
+                _socket.Poll(-1, SelectMode.SelectRead);
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"Unable to read data from the transport connection: {e.Message}", e);
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                buffer = buffer[await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken)..];
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        try
+        {
+            while (!buffer.IsEmpty)
+            {
+                buffer = buffer[_socket.Send(buffer)..];
+            }
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"Unable to write data to the transport connection: {e.Message}", e);
+        }
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Flush()
+    {
+    }
+
+    public override Task FlushAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _socket.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <summary>Bytes received without waiting (0 at the end of the stream), or −1 when none are there yet.</summary>
+    private unsafe int TryReceive(Span<byte> buffer, ArrivalStamp? stamp)
+    {
+        var control = stackalloc byte[ControlBytes];
+        fixed (byte* data = buffer)
+        {
+            var vector = new IoVector { Base = data, Length = (nuint)buffer.Length };
+            var message = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = ControlBytes };
+            var received = ReceiveMessage(_socket.SafeHandle, &message, MsgDontWait);
+            if (received < 0)
+            {
+                var error = Marshal.GetLastPInvokeError();
+                return error is Eagain or Eintr
+                    ? -1
+                    : throw new IOException($"Unable to read data from the transport connection: {Marshal.GetPInvokeErrorMessage(error)}");
+            }
+
+            if (received > 0 && stamp is not null && KernelUtcTicks(control, message.ControlLength) is { } ticks)
+            {
+                stamp.Record(ticks);
+            }
+
+            return (int)received;
+        }
+    }
+
+    /// <summary>The SCM_TIMESTAMPNS control message's time (CLOCK_REALTIME) as UTC ticks, if the kernel attached one.</summary>
+    internal static unsafe long? KernelUtcTicks(byte* control, nuint length)
+    {
+        var headerSize = sizeof(ControlMessageHeader);
+        for (nuint offset = 0; offset + (nuint)headerSize <= length;)
+        {
+            var header = (ControlMessageHeader*)(control + offset);
+            if (header->Length < (nuint)headerSize)
+            {
+                return null;
+            }
+
+            if (header->Level == SolSocket && header->Type == SoTimestampNs && header->Length >= (nuint)(headerSize + sizeof(TimeSpec)))
+            {
+                var time = (TimeSpec*)(control + offset + (nuint)headerSize);
+                return DateTime.UnixEpoch.Ticks + time->Seconds * TimeSpan.TicksPerSecond + time->Nanoseconds / 100;
+            }
+
+            // CMSG_NXTHDR: each message is padded to the alignment of size_t.
+            offset += (header->Length + (nuint)(sizeof(nuint) - 1)) & ~(nuint)(sizeof(nuint) - 1);
+        }
+
+        return null;
+    }
+
+    [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
+    private static unsafe partial nint ReceiveMessage(SafeSocketHandle socket, MessageHeader* message, int flags);
+
+    /// <summary>struct iovec.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct IoVector
+    {
+        public byte* Base;
+        public nuint Length;
+    }
+
+    /// <summary>struct msghdr of 64-bit Linux (socklen_t is 32 bits, padded).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal unsafe struct MessageHeader
+    {
+        public void* Name;
+        public uint NameLength;
+        public IoVector* Vectors;
+        public nuint VectorCount;
+        public void* Control;
+        public nuint ControlLength;
+        public int Flags;
+    }
+
+    /// <summary>struct cmsghdr of 64-bit Linux; the data follows at the next size_t boundary.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct ControlMessageHeader
+    {
+        public nuint Length;
+        public int Level;
+        public int Type;
+    }
+
+    /// <summary>struct timespec of 64-bit Linux.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct TimeSpec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+}

@@ -92,8 +92,21 @@ if [[ $which == all || $which == ttft ]]; then
   echo "== ttft: runner at concurrency 256 against a scripted ${TTFT_MS:=100} ms TTFT"
   start_server "$TTFT_MS"
   config "format: chat_log, path: $(chat_log 1000000)" 256
+  # A loopback capture gives the same run's TTFT as the wire saw it: runner minus wire is the runner's own error.
+  port=${url%/}; port=${port##*:}; capture_pid=
+  if command -v tcpdump >/dev/null; then
+    tcpdump -i lo -s 512 --time-stamp-precision=nano -w "$work/ttft.pcap" "tcp port $port" 2>/dev/null &
+    capture_pid=$!
+    sleep 1
+  fi
   replay --concurrency 256 --duration "$seconds" --warmup 3
   stop_server
+  if [ -n "$capture_pid" ]; then
+    kill -INT "$capture_pid"; wait "$capture_pid" || true
+    python3 "$repo/tests/BasedEval.Benchmarks/scripts/wire-ttft.py" "$work/ttft.pcap" "$port" 3 "$TTFT_MS"
+  else
+    echo "tcpdump is not installed: no wire figure (apt-get install tcpdump)"
+  fi
 fi
 
 if [[ $which == all || $which == memory ]]; then

@@ -80,8 +80,11 @@ public abstract class HttpTargetBase : ITarget
                 throw await StatusFailureAsync(response, cancellationToken);
             }
 
+            // Request start is when the request went to the socket where the connection saw it, else when its body was written.
             var content = (StampedContent)message.Content;
-            var state = new StreamState(content.WrittenAtUtc, content.WrittenAtTimestamp);
+            var state = arrival.SentTimestamp != 0
+                ? new StreamState(arrival.SentUtc, arrival.SentTimestamp)
+                : new StreamState(content.WrittenAtUtc, content.WrittenAtTimestamp);
             var lastArrivalMs = 0.0;
 
             try
@@ -273,9 +276,10 @@ public abstract class HttpTargetBase : ITarget
     }
 
     /// <summary>
-    /// The request body, stamping the moment the handler starts writing it. Headers are buffered together with the body,
-    /// so this is "just before the request bytes are written" as DESIGN.md defines request start: waiting for a pooled
-    /// connection or a TCP handshake is the client's queueing, not the server's latency.
+    /// The request body, stamping the moment the handler starts writing it: request start where the connection cannot
+    /// stamp its socket write itself. Headers are buffered together with the body, so either is "just before the request
+    /// bytes are written" as DESIGN.md defines request start: waiting for a pooled connection or a TCP handshake is the
+    /// client's queueing, not the server's latency.
     /// </summary>
     private sealed class StampedContent : HttpContent
     {
@@ -298,6 +302,7 @@ public abstract class HttpTargetBase : ITarget
         {
             WrittenAtTimestamp = Stopwatch.GetTimestamp();
             WrittenAtUtc = DateTimeOffset.UtcNow;
+            ArrivalStamp.Current?.BodyStarted();
             return stream.WriteAsync(_body, cancellationToken).AsTask();
         }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -5,15 +6,17 @@ using System.Runtime.InteropServices;
 namespace BasedEval.Core.Targets;
 
 /// <summary>
-/// The latest moment the kernel received bytes for the request being read, in UTC ticks (0 until it has).
-/// A target sets one as <see cref="Current"/> before sending; <see cref="KernelTimestampedStream"/> finds it there, because
-/// the HTTP stack reads the connection inside the call chain of the target's own read.
+/// What one request's connection saw: the moment its bytes were handed to the socket, and the latest moment the kernel
+/// received bytes for it, in UTC ticks (0 until it has). A target sets one as <see cref="Current"/> before sending;
+/// <see cref="KernelTimestampedStream"/> finds it there, because the HTTP stack writes and reads the connection inside the
+/// call chain of the target's own send and read.
 /// </summary>
 internal sealed class ArrivalStamp
 {
     private static readonly AsyncLocal<ArrivalStamp?> ForCurrentRequest = new();
 
     private long _lastUtcTicks;
+    private bool _bodyStarted;
 
     public static ArrivalStamp? Current
     {
@@ -23,11 +26,39 @@ internal sealed class ArrivalStamp
 
     public long LastUtcTicks => Volatile.Read(ref _lastUtcTicks);
 
+    /// <summary>Stopwatch timestamp of the first socket write once the body was being serialised; 0 before.</summary>
+    public long SentTimestamp { get; private set; }
+
+    /// <summary>The same moment on the wall clock.</summary>
+    public DateTimeOffset SentUtc { get; private set; }
+
+    /// <summary>
+    /// A read's stamp: the kernel's receive time of the last segment it took. The kernel merges segments that wait
+    /// unread, keeping the later time, so only a prompt reader sees each chunk's own arrival; a late one is still closer
+    /// than its own clock.
+    /// </summary>
     public void Record(long utcTicks) => Volatile.Write(ref _lastUtcTicks, utcTicks);
 
     /// <summary>
-    /// Milliseconds from <paramref name="startUtc"/> to the kernel's stamp, or <paramref name="readMs"/> (when the reader saw
-    /// the bytes) where there is no stamp or it is not credible: before the start, or after the reader already had the bytes.
+    /// Called as the request body starts to be written into the HTTP client's buffer. The next socket write carries the
+    /// request; earlier ones (a TLS handshake) belong to setting up the connection.
+    /// </summary>
+    public void BodyStarted() => _bodyStarted = true;
+
+    /// <summary>Called just before bytes go to the socket: the first such call after the body started is request start.</summary>
+    public void Sending()
+    {
+        if (_bodyStarted && SentTimestamp == 0)
+        {
+            SentTimestamp = Stopwatch.GetTimestamp();
+            SentUtc = DateTimeOffset.UtcNow;
+        }
+    }
+
+    /// <summary>
+    /// Milliseconds from <paramref name="startUtc"/> to the kernel's stamp of the latest read, or <paramref name="readMs"/>
+    /// (when the reader saw the bytes) where there is no stamp or it is not credible: before the start, or after the reader
+    /// already had the bytes.
     /// </summary>
     public double ArrivalMs(DateTimeOffset startUtc, double readMs)
     {
@@ -166,6 +197,7 @@ internal sealed partial class KernelTimestampedStream : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ArrivalStamp.Current?.Sending();
         try
         {
             while (!buffer.IsEmpty)
@@ -184,6 +216,7 @@ internal sealed partial class KernelTimestampedStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
+        ArrivalStamp.Current?.Sending();
         try
         {
             while (!buffer.IsEmpty)
@@ -220,27 +253,36 @@ internal sealed partial class KernelTimestampedStream : Stream
     }
 
     /// <summary>Bytes received without waiting (0 at the end of the stream), or −1 when none are there yet.</summary>
-    private unsafe int TryReceive(Span<byte> buffer, ArrivalStamp? stamp)
+    private int TryReceive(Span<byte> buffer, ArrivalStamp? stamp)
+    {
+        var received = Receive(buffer, MsgDontWait, out var kernelUtcTicks);
+        if (received > 0 && stamp is not null && kernelUtcTicks is { } ticks)
+        {
+            stamp.Record(ticks);
+        }
+
+        return received;
+    }
+
+    /// <summary>One recvmsg: bytes received, 0 at the end of the stream, −1 when none are there yet; the kernel's stamp.</summary>
+    private unsafe int Receive(Span<byte> buffer, int flags, out long? kernelUtcTicks)
     {
         var control = stackalloc byte[ControlBytes];
         fixed (byte* data = buffer)
         {
             var vector = new IoVector { Base = data, Length = (nuint)buffer.Length };
             var message = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = ControlBytes };
-            var received = ReceiveMessage(_socket.SafeHandle, &message, MsgDontWait);
+            var received = ReceiveMessage(_socket.SafeHandle, &message, flags);
             if (received < 0)
             {
                 var error = Marshal.GetLastPInvokeError();
+                kernelUtcTicks = null;
                 return error is Eagain or Eintr
                     ? -1
                     : throw new IOException($"Unable to read data from the transport connection: {Marshal.GetPInvokeErrorMessage(error)}");
             }
 
-            if (received > 0 && stamp is not null && KernelUtcTicks(control, message.ControlLength) is { } ticks)
-            {
-                stamp.Record(ticks);
-            }
-
+            kernelUtcTicks = received > 0 ? KernelUtcTicks(control, message.ControlLength) : null;
             return (int)received;
         }
     }

@@ -4,7 +4,11 @@ generated content (an OpenAI chunk whose delta starts with "content"), per reque
 
 The runner's figure for the same run, minus this one, is the runner's own measurement error; this one minus the
 scripted TTFT is the server's lateness. Usage: wire-ttft.py CAPTURE.pcap SERVER_PORT WARMUP_SECONDS [SCRIPTED_MS]
+[--per-request OUT.csv]; the CSV has one row per answered request: its model, the [Qnnnnn] key of its prompt (where the
+capture's snap length kept the body) and its wire TTFT, for matching with the runner's samples one by one.
 """
+import argparse
+import re
 import struct
 import sys
 
@@ -40,20 +44,39 @@ def percentile(sorted_values, p):
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))]
 
 
+MODEL = re.compile(rb'"model":"([^"]*)"')
+KEY = re.compile(rb"\[Q(\d{5})\]")
+
+
 def main():
-    path, port, warmup = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    scripted = float(sys.argv[4]) if len(sys.argv) > 4 else None
-    started = {}  # client port -> start of the request now open on that connection
+    arguments = argparse.ArgumentParser(description="TTFT as the wire saw it")
+    arguments.add_argument("capture")
+    arguments.add_argument("port", type=int)
+    arguments.add_argument("warmup", type=float)
+    arguments.add_argument("scripted", type=float, nargs="?")
+    arguments.add_argument("--per-request")
+    options = arguments.parse_args()
+    path, port, warmup, scripted = options.capture, options.port, options.warmup, options.scripted
+    started = {}  # client port -> [start, request bytes so far] of the request now open on that connection
     ttfts = []
+    rows = []
     first = None
     for time, source, destination, payload in packets(path):
         if destination == port and payload.startswith(b"POST "):
-            started[source] = time
+            started[source] = [time, payload]
             first = time if first is None else first
+        elif destination == port and source in started and payload:
+            started[source][1] += payload
         elif source == port and destination in started and CONTENT in payload:
-            start = started.pop(destination)
+            start, request = started.pop(destination)
             if start - first >= warmup:
                 ttfts.append((time - start) * 1000)
+                model, key = MODEL.search(request), KEY.search(request)
+                rows.append((model.group(1).decode() if model else "", key.group(1).decode() if key else "", ttfts[-1]))
+    if options.per_request:
+        with open(options.per_request, "w", encoding="utf-8") as out:
+            out.write("model,key,wire_ttft_ms\n")
+            out.writelines(f"{model},{key},{ttft:.6f}\n" for model, key, ttft in rows)
     if not ttfts:
         sys.exit(f"{path}: no request on port {port} got a content chunk after the {warmup} s warm-up")
     ttfts.sort()

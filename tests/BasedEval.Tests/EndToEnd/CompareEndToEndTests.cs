@@ -1,6 +1,9 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
+using BasedEval.Core.Scoring.Execution;
 using BasedEval.Core.Storage;
+using BasedEval.Tests.LlamaCpp;
 using BasedEval.TestServer;
 
 namespace BasedEval.Tests.EndToEnd;
@@ -18,9 +21,7 @@ public class CompareEndToEndTests
     [Fact]
     public async Task Two_thousand_items_at_concurrency_64_lose_nothing_and_give_the_scripted_verdict()
     {
-        // Baseline right on 80 %; the candidate loses 20 of those and gains 100 of the rest: +4 points.
-        using var ws = new ScriptedWorkspace(2000, i => i % 5 != 0, i => i % 5 != 0 ? i % 100 != 1 : i % 20 == 0);
-        var script = new ServerScript { Models = { ["gpt-a"] = ws.Model(ws.BaselineRight, ttftMs: 40), ["open-b"] = ws.Model(ws.CandidateRight, ttftMs: 60) } };
+        using var ws = TwoThousandItems(out var script);
         await using var server = await TestLlmServer.StartAsync(script, TestContext.Current.CancellationToken);
         ws.WriteConfig(server.BaseUrl, PassingGates, concurrency: 64);
 
@@ -75,6 +76,81 @@ public class CompareEndToEndTests
         TestContext.Current.TestOutputHelper?.WriteLine($"worst |TTFT − scripted| over 4,000 samples at concurrency 64: {worstTtftError:0.000} ms");
         Assert.True(errors[errors.Count / 2] < 50, $"median TTFT error {errors[errors.Count / 2]} ms");
         Assert.True(File.Exists(Path.Combine(ws.ReportsPath, json.RootElement.GetProperty("id").GetString()!, "summary.md")));
+    }
+
+    /// <summary>
+    /// The same compare with its loopback traffic captured, so that each sample's TTFT is set against its request's TTFT
+    /// on the wire: the runner's own error, told apart from the in-process server's lateness. Needs tcpdump and the right
+    /// to capture; run on demand with <c>--filter FullyQualifiedName~against_the_wire -- xUnit.Explicit=on</c>.
+    /// </summary>
+    [Fact(Explicit = true)]
+    public async Task Two_thousand_items_at_concurrency_64_measured_against_the_wire()
+    {
+        var tcpdump = ChildProcess.FindOnPath("tcpdump");
+        Assert.SkipWhen(tcpdump is null || ChildProcess.FindOnPath("python3") is null, "needs tcpdump and python3 (apt-get install tcpdump)");
+        var cancel = TestContext.Current.CancellationToken;
+        using var ws = TwoThousandItems(out var script);
+        await using var server = await TestLlmServer.StartAsync(script, cancel);
+        ws.WriteConfig(server.BaseUrl, PassingGates, concurrency: 64);
+        var capture = Path.Combine(ws.Root, "compare.pcap");
+        using var dump = Process.Start(new ProcessStartInfo(
+            tcpdump!, ["-i", "lo", "-U", "-s", "4096", "--time-stamp-precision=nano", "-w", capture, $"tcp port {server.BaseUrl.Port}"])
+        {
+            RedirectStandardError = true,
+            WorkingDirectory = ws.Root,
+        })!;
+        while (await dump.StandardError.ReadLineAsync(cancel) is { } line && !line.Contains("listening", StringComparison.Ordinal))
+        {
+        }
+
+        var result = await CliRunner.RunAsync(ws.Root, "compare", "--config", ws.ConfigPath);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        using (var stop = Process.Start("kill", ["-INT", dump.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await stop.WaitForExitAsync(cancel);
+        }
+
+        await dump.WaitForExitAsync(cancel);
+        var table = Path.Combine(ws.Root, "wire.csv");
+        var wireScript = Path.Combine(SyntheticModels.RepositoryRoot, "tests", "BasedEval.Benchmarks", "scripts", "wire-ttft.py");
+        using (var reader = Process.Start(new ProcessStartInfo("python3", [wireScript, capture, server.BaseUrl.Port.ToString(CultureInfo.InvariantCulture), "0", "--per-request", table])
+        {
+            RedirectStandardOutput = true,
+            WorkingDirectory = ws.Root,
+        })!)
+        {
+            TestContext.Current.TestOutputHelper?.WriteLine(await reader.StandardOutput.ReadToEndAsync(cancel));
+            await reader.WaitForExitAsync(cancel);
+            Assert.Equal(0, reader.ExitCode);
+        }
+
+        var wire = File.ReadLines(table).Skip(1).Select(row => row.Split(','))
+            .ToDictionary(cells => (cells[0], cells[1]), cells => double.Parse(cells[2], CultureInfo.InvariantCulture));
+        List<double> runnerErrors = [], serverLateness = [];
+        await using var store = await SqliteResultStore.OpenAsync(ws.StorePath, cancel);
+        foreach (var run in await store.ListRunsAsync(cancel))
+        {
+            var scripted = run.TargetName == "gpt-a" ? 40.0 : 60.0;
+            foreach (var sample in await store.GetSamplesAsync(run.Id, cancel))
+            {
+                if (wire.TryGetValue((run.TargetName, TtftErrorBreakdown.KeyPattern().Match(sample.RequestJson).Groups[1].Value), out var wireTtft))
+                {
+                    runnerErrors.Add(sample.Timings!.TtftMs!.Value - wireTtft);
+                    serverLateness.Add(wireTtft - scripted);
+                }
+            }
+        }
+
+        string Figures(List<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return string.Create(CultureInfo.InvariantCulture, $"min {sorted[0]:0.000} p50 {sorted[sorted.Length / 2]:0.000} p99 {sorted[(int)(sorted.Length * 0.99)]:0.000} max {sorted[^1]:0.000} ms");
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"{runnerErrors.Count} of 4,000 samples matched to their request on the wire");
+        TestContext.Current.TestOutputHelper?.WriteLine($"runner TTFT − wire TTFT (the runner's error): {Figures(runnerErrors)}");
+        TestContext.Current.TestOutputHelper?.WriteLine($"wire TTFT − scripted (the server's lateness): {Figures(serverLateness)}");
+        Assert.True(runnerErrors.Count >= 3900, $"only {runnerErrors.Count} samples were found on the wire");
     }
 
     [Fact]
@@ -197,6 +273,14 @@ public class CompareEndToEndTests
         // Right on even items against right on multiples of three: 30 versus 20 of 60.
         Assert.Equal(-100.0 / 6, paired.GetProperty("difference_points").GetDouble(), 9);
         Assert.Equal(180, json.RootElement.GetProperty("baseline").GetProperty("metrics").GetProperty("samples").GetInt32());
+    }
+
+    /// <summary>Baseline right on 80 %; the candidate loses 20 of those and gains 100 of the rest: +4 points.</summary>
+    private static ScriptedWorkspace TwoThousandItems(out ServerScript script)
+    {
+        var ws = new ScriptedWorkspace(2000, i => i % 5 != 0, i => i % 5 != 0 ? i % 100 != 1 : i % 20 == 0);
+        script = new ServerScript { Models = { ["gpt-a"] = ws.Model(ws.BaselineRight, ttftMs: 40), ["open-b"] = ws.Model(ws.CandidateRight, ttftMs: 60) } };
+        return ws;
     }
 
     private static JsonDocument ReadComparison(ScriptedWorkspace ws)

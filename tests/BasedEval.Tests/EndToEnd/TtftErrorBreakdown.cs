@@ -49,6 +49,7 @@ internal static partial class TtftErrorBreakdown
             : string.Create(CultureInfo.InvariantCulture, $"p50 {sorted[sorted.Length / 2]:0.00} p99 {sorted[(int)(sorted.Length * 0.99)]:0.00} max {sorted[^1]:0.00} ms");
     }
 
+    /// <summary>The item key the scripted workspace writes into every prompt, as [Q00042].</summary>
     [GeneratedRegex(@"\[Q(\d{5})\]")]
-    private static partial Regex KeyPattern();
+    internal static partial Regex KeyPattern();
 }

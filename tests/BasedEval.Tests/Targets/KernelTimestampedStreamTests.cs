@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -53,10 +54,37 @@ public class KernelTimestampedStreamTests
         var stamp = new ArrivalStamp();
         if (stampMs != 0)
         {
-            stamp.Record(start.UtcTicks + (long)(stampMs * TimeSpan.TicksPerMillisecond));
+            var ticks = start.UtcTicks + (long)(stampMs * TimeSpan.TicksPerMillisecond);
+            stamp.Record(ticks);
         }
 
         Assert.Equal(expectedMs, stamp.ArrivalMs(start, readMs), 9);
+    }
+
+    [Fact]
+    public async Task Request_start_is_the_first_socket_write_once_the_body_is_being_written()
+    {
+        Assert.SkipUnless(KernelTimestampedStream.Supported, "kernel receive timestamps are read on 64-bit Linux only");
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await client.ConnectAsync(listener.LocalEndpoint, TestContext.Current.CancellationToken);
+        using var accepted = await listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
+        await using var stream = KernelTimestampedStream.Wrap(client);
+        var stamp = new ArrivalStamp();
+        ArrivalStamp.Current = stamp;
+
+        // Bytes written before the body (a TLS handshake on a new connection) are not the request.
+        await stream.WriteAsync("hello"u8.ToArray(), TestContext.Current.CancellationToken);
+        Assert.Equal(0, stamp.SentTimestamp);
+        stamp.BodyStarted();
+        var before = Stopwatch.GetTimestamp();
+        await stream.WriteAsync("POST / HTTP/1.1\r\n\r\n"u8.ToArray(), TestContext.Current.CancellationToken);
+        var sent = stamp.SentTimestamp;
+        await stream.WriteAsync("more"u8.ToArray(), TestContext.Current.CancellationToken);
+
+        Assert.InRange(sent, before, Stopwatch.GetTimestamp());
+        Assert.Equal(sent, stamp.SentTimestamp);
     }
 
     [Fact]

@@ -64,13 +64,8 @@ public class KernelTimestampedStreamTests
     [Fact]
     public async Task Request_start_is_the_first_socket_write_once_the_body_is_being_written()
     {
-        Assert.SkipUnless(KernelTimestampedStream.Supported, "kernel receive timestamps are read on 64-bit Linux only");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndpoint, TestContext.Current.CancellationToken);
-        using var accepted = await listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
-        await using var stream = KernelTimestampedStream.Wrap(client);
+        using var connection = await LoopbackConnection.OpenAsync();
+        var (accepted, stream) = (connection.Accepted, connection.Stream);
         var stamp = new ArrivalStamp();
         ArrivalStamp.Current = stamp;
 
@@ -90,13 +85,8 @@ public class KernelTimestampedStreamTests
     [Fact]
     public async Task Bytes_read_long_after_they_arrived_are_stamped_with_their_arrival()
     {
-        Assert.SkipUnless(KernelTimestampedStream.Supported, "kernel receive timestamps are read on 64-bit Linux only");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        using var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
-        await client.ConnectAsync(listener.LocalEndpoint, TestContext.Current.CancellationToken);
-        using var accepted = await listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
-        await using var stream = KernelTimestampedStream.Wrap(client);
+        using var connection = await LoopbackConnection.OpenAsync();
+        var (accepted, stream) = (connection.Accepted, connection.Stream);
         Assert.IsType<KernelTimestampedStream>(stream);
 
         var sentUtc = DateTimeOffset.UtcNow;
@@ -116,5 +106,35 @@ public class KernelTimestampedStreamTests
         // The end of the stream reads as 0 bytes, as a NetworkStream's does.
         accepted.Shutdown(SocketShutdown.Send);
         Assert.Equal(0, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>A loopback TCP connection: the server's accepted socket, and the client's end as a timestamped stream.</summary>
+    private sealed class LoopbackConnection : IDisposable
+    {
+        private readonly TcpListener _listener;
+
+        private LoopbackConnection(TcpListener listener, Socket accepted, Stream stream) => (_listener, Accepted, Stream) = (listener, accepted, stream);
+
+        public Socket Accepted { get; }
+
+        public Stream Stream { get; }
+
+        public static async Task<LoopbackConnection> OpenAsync()
+        {
+            Assert.SkipUnless(KernelTimestampedStream.Supported, "kernel receive timestamps are read on 64-bit Linux only");
+            var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await client.ConnectAsync(listener.LocalEndpoint, TestContext.Current.CancellationToken);
+            var accepted = await listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
+            return new LoopbackConnection(listener, accepted, KernelTimestampedStream.Wrap(client));
+        }
+
+        public void Dispose()
+        {
+            Stream.Dispose();
+            Accepted.Dispose();
+            _listener.Dispose();
+        }
     }
 }

@@ -100,7 +100,8 @@ public class KernelTimestampedStreamTests
         var readMs = (DateTimeOffset.UtcNow - sentUtc).TotalMilliseconds;
 
         Assert.Equal(10, read);
-        Assert.True(readMs >= 300);
+        // A timer may fire a little before its 300 ms on the wall clock; late enough is what matters.
+        Assert.True(readMs >= 250, $"read {readMs:F1} ms after sending; the test needs a late read");
         Assert.InRange(stamp.ArrivalMs(sentUtc, readMs), 0, 50);
 
         // The end of the stream reads as 0 bytes, as a NetworkStream's does.

@@ -68,6 +68,6 @@ catch (OperationCanceledException)
 // A benchmark sets its client's TTFT error against this: the part of it that was the server's own lateness.
 var late = server.FirstContentLateness;
 await stdout.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-    $"first content chunk handed to Kestrel after its scripted time: p50 {late.P50Ms:0.00} ms, p99 {late.P99Ms:0.00} ms, max {late.MaxMs:0.00} ms over {late.Streams} streams"));
+    $"first content chunk written after its scripted time: p50 {late.P50Ms:0.00} ms, p99 {late.P99Ms:0.00} ms, max {late.MaxMs:0.00} ms over {late.Streams} streams"));
 
 return 0;

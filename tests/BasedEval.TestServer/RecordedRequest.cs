@@ -40,7 +40,7 @@ public sealed class RecordedRequest
     /// <summary>The wall-clock time of <see cref="ArrivalTimestamp"/>, to set against a client's request start.</summary>
     public DateTimeOffset ArrivedAt { get; init; }
 
-    /// <summary>Stopwatch timestamp taken just before the first content chunk was handed to Kestrel; 0 when none was.</summary>
+    /// <summary>Stopwatch timestamp taken as the first content chunk was written and sent; 0 when none was.</summary>
     public long FirstContentTimestamp { get; internal set; }
 
     /// <summary>The fault applied to this request, if any.</summary>

@@ -4,12 +4,14 @@ using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace BasedEval.TestServer;
@@ -82,6 +84,8 @@ public sealed class TestLlmServer : IAsyncDisposable
             options.Limits.MinRequestBodyDataRate = null;
             options.Listen(IPAddress.Loopback, port);
         });
+        builder.Services.RemoveAll<IConnectionListenerFactory>();
+        builder.Services.AddSingleton<IConnectionListenerFactory, KernelStampedTransport>();
 
         var app = builder.Build();
         var clock = new DeadlineClock();
@@ -104,7 +108,7 @@ public sealed class TestLlmServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// How late, after its scripted time, each stream's first content chunk was handed to Kestrel: the part of a
+    /// How late, after its scripted time, each stream's first content chunk was written and sent: the part of a
     /// client's TTFT error that is the server's own, on a loaded machine where its wake-ups come late.
     /// </summary>
     public FirstContentLateness FirstContentLateness => _lateness.Summary();
@@ -136,7 +140,6 @@ public sealed class TestLlmServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        // The scripted TTFT is measured from here, as early as the pipeline allows.
         var arrival = Stopwatch.GetTimestamp();
         var arrivedAt = DateTimeOffset.UtcNow;
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
@@ -180,6 +183,13 @@ public sealed class TestLlmServer : IAsyncDisposable
         catch (JsonException e)
         {
             bodyError = "The request body is not valid JSON: " + e.Message;
+        }
+
+        // The scripted TTFT counts from the kernel's receipt of the request's last bytes, however late a busy pool ran this.
+        if (context.Features.Get<IRequestArrivalFeature>()?.LastArrivalTimestamp is > 0 and var received && received <= Stopwatch.GetTimestamp())
+        {
+            arrivedAt += Stopwatch.GetElapsedTime(arrival, received);
+            arrival = received;
         }
 
         var parsed = bodyError is null ? ParsedRequest.From(api, body) : null;
@@ -538,23 +548,20 @@ public sealed class TestLlmServer : IAsyncDisposable
                 tail = [Frames.AnthropicBlockStop, Frames.AnthropicMessageDelta(usage), Frames.AnthropicMessageStop];
             }
 
-            var cutAfter = fault?.Kind is FaultKind.ResetMidStream or FaultKind.TruncatedStream or FaultKind.InvalidJsonChunk
-                ? FaultAt(content.Length)
-                : content.Length;
-            for (var i = 0; i < cutAfter; i++)
+            var cuts = fault?.Kind is FaultKind.ResetMidStream or FaultKind.TruncatedStream or FaultKind.InvalidJsonChunk;
+            var cutAfter = cuts ? FaultAt(content.Length) : content.Length;
+            var frames = content[..cutAfter].ToList();
+            var deadlines = Enumerable.Range(0, cutAfter).Select(i => ContentDeadline(i, content.Length)).ToList();
+            if (!cuts)
             {
-                var deadline = ContentDeadline(i, content.Length);
-                await server._clock.WaitUntilAsync(deadline, _aborted);
-                if (i == 0)
-                {
-                    var now = Stopwatch.GetTimestamp();
-                    record.FirstContentTimestamp = now;
-                    server._lateness.Add(now - deadline);
-                }
-
-                await WriteAsync(content[i]);
+                // The end of the answer leaves with its last token, as a real server's does.
+                var end = cutAfter > 0 ? deadlines[^1] : ContentDeadline(0, 0);
+                frames.AddRange(tail);
+                deadlines.AddRange(Enumerable.Repeat(end, tail.Length));
             }
 
+            await server._clock.WriteWhenDueAsync(new ScheduledFrames(
+                context.Response.BodyWriter, frames, [.. deadlines], cutAfter > 0 ? FirstContentWritten : null, cuts ? null : CompleteAnswer, _aborted));
             switch (fault?.Kind)
             {
                 case FaultKind.ResetMidStream:
@@ -566,18 +573,6 @@ public sealed class TestLlmServer : IAsyncDisposable
                     await WriteAsync(api == Api.OpenAi ? Frames.OpenAiInvalidJson : Frames.AnthropicInvalidJson);
                     return;
             }
-
-            if (content.Length == 0)
-            {
-                await server._clock.WaitUntilAsync(ContentDeadline(0, 0), _aborted);
-            }
-
-            foreach (var frame in tail)
-            {
-                await WriteAsync(frame);
-            }
-
-            record.Completed = true;
         }
 
         private async Task StreamToolCallsAsync(List<ScriptedToolCall> calls)
@@ -626,13 +621,8 @@ public sealed class TestLlmServer : IAsyncDisposable
                 frames.Add(Frames.AnthropicMessageStop);
             }
 
-            await server._clock.WaitUntilAsync(ContentDeadline(0, frames.Count), _aborted);
-            foreach (var frame in frames)
-            {
-                await WriteAsync(frame);
-            }
-
-            record.Completed = true;
+            var deadlines = Enumerable.Repeat(ContentDeadline(0, frames.Count), frames.Count).ToArray();
+            await server._clock.WriteWhenDueAsync(new ScheduledFrames(context.Response.BodyWriter, frames, deadlines, FirstContentWritten, CompleteAnswer, _aborted));
         }
 
         private async Task RespondWholeAsync(string id, string reply, int chunkCount, Frames.Usage? usage)
@@ -668,6 +658,20 @@ public sealed class TestLlmServer : IAsyncDisposable
         /// The reset reaches the client as an RST, which makes its kernel drop any bytes the client has
         /// not read yet; waiting a little lets the client see the partial stream before it breaks.
         /// </summary>
+        // Runs on the deadline clock's thread right after the last frame: marked before the client can see the end.
+        private Task CompleteAnswer()
+        {
+            record.Completed = true;
+            return context.Response.CompleteAsync();
+        }
+
+        // Runs on the deadline clock's thread as the first content frame is written.
+        private void FirstContentWritten(long deadline, long writtenAt)
+        {
+            record.FirstContentTimestamp = writtenAt;
+            server._lateness.Add(writtenAt - deadline);
+        }
+
         private async Task AbortWhenReadAsync(long dueAt)
         {
             await server._clock.WaitUntilAsync(Math.Max(dueAt, DeadlineClock.After(Stopwatch.GetTimestamp(), ResetGraceMs)), _aborted);

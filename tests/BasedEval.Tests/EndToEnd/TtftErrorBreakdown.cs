@@ -9,7 +9,7 @@ namespace BasedEval.Tests.EndToEnd;
 /// <summary>
 /// Splits each sample's TTFT error (measured − scripted) at the server's two stamps, client and server sharing one
 /// clock: inbound (request start → the server's arrival stamp), the server's own lateness (arrival → first content
-/// chunk handed to Kestrel, minus the scripted TTFT) and outbound (→ the client's first-chunk stamp), so a figure
+/// chunk written, minus the scripted TTFT) and outbound (→ the client's first-chunk stamp), so a figure
 /// says whether the error was the server waking late or the client reading late.
 /// </summary>
 internal static partial class TtftErrorBreakdown

@@ -104,7 +104,7 @@ internal sealed class KernelStampedTransport : IConnectionListenerFactory
         private StampedConnection(Socket socket)
         {
             _socket = socket;
-            _stream = KernelTimestampedStream.Wrap(socket);
+            _stream = KernelTimestampedStream.Wrap(socket, pumped: false);
             // Kestrel parses requests on the thread pool; a flush sends on the thread that flushed.
             _input = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.ThreadPool, writerScheduler: PipeScheduler.Inline, useSynchronizationContext: false));
             _output = new Pipe(new PipeOptions(readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool, useSynchronizationContext: false));

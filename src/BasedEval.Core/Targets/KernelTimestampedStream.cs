@@ -83,14 +83,17 @@ internal sealed partial class KernelTimestampedStream : Stream
 {
     private const int SolSocket = 1;
     private const int SoTimestampNs = 35;
-    private const int MsgDontWait = 0x40;
+    internal const int MsgDontWait = 0x40;
     private const int Eagain = 11;
     private const int Eintr = 4;
     private const int ControlBytes = 64;
 
     private readonly Socket _socket;
 
-    private KernelTimestampedStream(Socket socket) => _socket = socket;
+    // Where the process has a receive pump, it does all the reading and this stream takes what it received.
+    private readonly PumpedReceiver? _pumped;
+
+    private KernelTimestampedStream(Socket socket, PumpedReceiver? pumped) => (_socket, _pumped) = (socket, pumped);
 
     /// <summary>Whether this platform's msghdr and cmsghdr match the layouts declared here (64-bit Linux).</summary>
     public static bool Supported => OperatingSystem.IsLinux() && Environment.Is64BitProcess;
@@ -111,8 +114,12 @@ internal sealed partial class KernelTimestampedStream : Stream
         }
     }
 
-    /// <summary>The connected socket as a stream, timestamped where the kernel agrees to stamp it.</summary>
-    public static Stream Wrap(Socket socket)
+    /// <summary>
+    /// The connected socket as a stream, timestamped where the kernel agrees to stamp it. A response's chunks are read by
+    /// the process's <see cref="ReceivePump"/> as they arrive; <paramref name="pumped"/> false reads on the caller's
+    /// turn, for a server whose requests come in one segment each and whose throughput one pump thread would cap.
+    /// </summary>
+    public static Stream Wrap(Socket socket, bool pumped = true)
     {
         ArgumentNullException.ThrowIfNull(socket);
         if (Supported)
@@ -120,7 +127,7 @@ internal sealed partial class KernelTimestampedStream : Stream
             try
             {
                 socket.SetRawSocketOption(SolSocket, SoTimestampNs, BitConverter.GetBytes(1));
-                return new KernelTimestampedStream(socket);
+                return new KernelTimestampedStream(socket, pumped ? ReceivePump.Shared?.TryRegister(socket) : null);
             }
             catch (SocketException)
             {
@@ -148,6 +155,11 @@ internal sealed partial class KernelTimestampedStream : Stream
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var stamp = ArrivalStamp.Current;
+        if (_pumped is not null)
+        {
+            return await _pumped.ReadAsync(buffer, stamp, cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             while (true)
@@ -174,6 +186,14 @@ internal sealed partial class KernelTimestampedStream : Stream
     public override int Read(Span<byte> buffer)
     {
         var stamp = ArrivalStamp.Current;
+        if (_pumped is not null)
+        {
+            var bytes = new byte[buffer.Length];
+            var read = _pumped.ReadAsync(bytes, stamp, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            bytes.AsSpan(0, read).CopyTo(buffer);
+            return read;
+        }
+
         try
         {
             while (true)
@@ -246,6 +266,7 @@ internal sealed partial class KernelTimestampedStream : Stream
     {
         if (disposing)
         {
+            _pumped?.Dispose();
             _socket.Dispose();
         }
 
@@ -265,14 +286,17 @@ internal sealed partial class KernelTimestampedStream : Stream
     }
 
     /// <summary>One recvmsg: bytes received, 0 at the end of the stream, −1 when none are there yet; the kernel's stamp.</summary>
-    private unsafe int Receive(Span<byte> buffer, int flags, out long? kernelUtcTicks)
+    private int Receive(Span<byte> buffer, int flags, out long? kernelUtcTicks) => Receive(_socket.SafeHandle, buffer, flags, out kernelUtcTicks);
+
+    /// <summary>One recvmsg on <paramref name="socket"/>, as above.</summary>
+    internal static unsafe int Receive(SafeSocketHandle socket, Span<byte> buffer, int flags, out long? kernelUtcTicks)
     {
         var control = stackalloc byte[ControlBytes];
         fixed (byte* data = buffer)
         {
             var vector = new IoVector { Base = data, Length = (nuint)buffer.Length };
             var message = new MessageHeader { Vectors = &vector, VectorCount = 1, Control = control, ControlLength = ControlBytes };
-            var received = ReceiveMessage(_socket.SafeHandle, &message, flags);
+            var received = ReceiveMessage(socket, &message, flags);
             if (received < 0)
             {
                 var error = Marshal.GetLastPInvokeError();

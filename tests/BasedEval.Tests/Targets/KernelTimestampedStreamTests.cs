@@ -109,6 +109,81 @@ public class KernelTimestampedStreamTests
         Assert.Equal(0, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
     }
 
+    [Fact]
+    public void The_epoll_event_has_the_packed_x64_layout()
+    {
+        Assert.SkipUnless(ReceivePump.Shared is not null, "the receive pump runs on x64 Linux only");
+        Assert.Equal(12, Marshal.SizeOf<ReceivePump.EpollEvent>());
+        Assert.Equal(4, (int)Marshal.OffsetOf<ReceivePump.EpollEvent>("Data"));
+    }
+
+    [Fact]
+    public async Task Chunks_read_late_keep_their_own_arrivals_instead_of_the_last_ones()
+    {
+        Assert.SkipUnless(ReceivePump.Shared is not null, "the receive pump runs on x64 Linux only");
+        using var connection = await LoopbackConnection.OpenAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        var startUtc = DateTimeOffset.UtcNow;
+        await connection.Accepted.SendAsync("data: 1\n\n"u8.ToArray(), cancel);
+        await Task.Delay(100, cancel);
+        await connection.Accepted.SendAsync("data: 2\n\n"u8.ToArray(), cancel);
+        // Both wait unread; the kernel alone would hand them over as one read stamped with the second's arrival.
+        await Task.Delay(200, cancel);
+
+        var stamp = new ArrivalStamp();
+        ArrivalStamp.Current = stamp;
+        var buffer = new byte[64];
+        var first = await connection.Stream.ReadAsync(buffer, cancel);
+        var firstArrival = stamp.ArrivalMs(startUtc, (DateTimeOffset.UtcNow - startUtc).TotalMilliseconds);
+        var second = await connection.Stream.ReadAsync(buffer, cancel);
+        var secondArrival = stamp.ArrivalMs(startUtc, (DateTimeOffset.UtcNow - startUtc).TotalMilliseconds);
+
+        Assert.Equal(9, first);
+        Assert.Equal(9, second);
+        Assert.InRange(firstArrival, 0, 50);
+        Assert.InRange(secondArrival - firstArrival, 90, 200);
+    }
+
+    [Fact]
+    public async Task A_reader_far_behind_gets_every_byte_in_order_and_then_the_end()
+    {
+        Assert.SkipUnless(ReceivePump.Shared is not null, "the receive pump runs on x64 Linux only");
+        using var connection = await LoopbackConnection.OpenAsync();
+        var cancel = TestContext.Current.CancellationToken;
+        // Far more than the pump holds for one connection: it must stop reading, and TCP must hold the sender back.
+        var sent = Enumerable.Range(0, 4 * 1024 * 1024).Select(i => (byte)(i * 7 % 251)).ToArray();
+        var sending = Task.Run(async () =>
+        {
+            await connection.Accepted.SendAsync(sent, cancel);
+            connection.Accepted.Shutdown(SocketShutdown.Send);
+        }, cancel);
+        await Task.Delay(300, cancel);
+
+        var received = new MemoryStream();
+        var buffer = new byte[100_000];
+        int read;
+        while ((read = await connection.Stream.ReadAsync(buffer, cancel)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        await sending;
+        Assert.Equal(sent, received.ToArray());
+        Assert.Equal(0, await connection.Stream.ReadAsync(buffer, cancel));
+    }
+
+    [Fact]
+    public async Task A_read_waiting_when_the_stream_is_disposed_ends_with_an_error()
+    {
+        using var connection = await LoopbackConnection.OpenAsync();
+        var pending = connection.Stream.ReadAsync(new byte[64], TestContext.Current.CancellationToken).AsTask();
+        await Task.Delay(50, TestContext.Current.CancellationToken);
+
+        connection.Stream.Dispose();
+
+        await Assert.ThrowsAnyAsync<Exception>(() => pending.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
     /// <summary>A loopback TCP connection: the server's accepted socket, and the client's end as a timestamped stream.</summary>
     private sealed class LoopbackConnection : IDisposable
     {
@@ -128,7 +203,32 @@ public class KernelTimestampedStreamTests
             var client = new Socket(SocketType.Stream, ProtocolType.Tcp);
             await client.ConnectAsync(listener.LocalEndpoint, TestContext.Current.CancellationToken);
             var accepted = await listener.AcceptSocketAsync(TestContext.Current.CancellationToken);
-            return new LoopbackConnection(listener, accepted, KernelTimestampedStream.Wrap(client));
+            var connection = new LoopbackConnection(listener, accepted, KernelTimestampedStream.Wrap(client));
+            await connection.WaitForStampsAsync();
+            return connection;
+        }
+
+        /// <summary>
+        /// Linux switches receive stamping on for the whole machine a moment after the first socket asks for it, so the
+        /// first segments may come unstamped: bytes are exchanged until one carries a stamp.
+        /// </summary>
+        private async Task WaitForStampsAsync()
+        {
+            var previous = ArrivalStamp.Current;
+            var stamp = new ArrivalStamp();
+            ArrivalStamp.Current = stamp;
+            for (var attempt = 0; attempt < 50 && stamp.LastUtcTicks == 0; attempt++)
+            {
+                await Accepted.SendAsync(new byte[1], TestContext.Current.CancellationToken);
+                Assert.Equal(1, await Stream.ReadAsync(new byte[1], TestContext.Current.CancellationToken));
+                if (stamp.LastUtcTicks == 0)
+                {
+                    await Task.Delay(20, TestContext.Current.CancellationToken);
+                }
+            }
+
+            ArrivalStamp.Current = previous;
+            Assert.True(stamp.LastUtcTicks != 0, "the kernel never stamped a received segment");
         }
 
         public void Dispose()

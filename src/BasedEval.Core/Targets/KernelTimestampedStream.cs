@@ -85,7 +85,7 @@ internal sealed partial class KernelTimestampedStream : Stream
     private const int SoTimestampNs = 35;
     internal const int MsgDontWait = 0x40;
     private const int Eagain = 11;
-    private const int Eintr = 4;
+    internal const int Eintr = 4;
     private const int ControlBytes = 64;
 
     private readonly Socket _socket;

@@ -20,7 +20,6 @@ internal sealed partial class ReceivePump
     private const int EpollModify = 3;
     private const uint EpollIn = 0x001;
     private const uint EpollReadHangUp = 0x2000;
-    private const int Eintr = 4;
     private const int SchedFifo = 1;
 
     /// <summary>The environment variable that asks for the pump's thread to run at real-time priority.</summary>
@@ -128,7 +127,7 @@ internal sealed partial class ReceivePump
                 var count = EpollWait(_epoll, ready, events.Length, -1);
                 if (count < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == Eintr)
+                    if (Marshal.GetLastPInvokeError() == KernelTimestampedStream.Eintr)
                     {
                         continue;
                     }

@@ -140,8 +140,9 @@ public class KernelTimestampedStreamTests
 
         Assert.Equal(9, first);
         Assert.Equal(9, second);
-        Assert.InRange(firstArrival, 0, 50);
-        Assert.InRange(secondArrival - firstArrival, 90, 200);
+        // Each its own: the first at once, the second about 100 ms later (a timer may fire a little early).
+        Assert.InRange(firstArrival, 0, 90);
+        Assert.True(secondArrival - firstArrival >= 90, $"second chunk {secondArrival - firstArrival:F1} ms after the first");
     }
 
     [Fact]

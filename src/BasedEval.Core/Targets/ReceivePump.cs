@@ -104,8 +104,9 @@ internal sealed partial class ReceivePump
     /// <summary>
     /// With <c>BASEDEVAL_RECEIVE_PRIORITY=realtime</c> the pump asks Linux for the lowest real-time priority (it needs root
     /// or CAP_SYS_NICE; refused, it keeps the normal one). Then a chunk is taken off the kernel at once even when the
-    /// client's own threads fill both cores: at 64 streams on two cores, 1.5 % of first chunks instead of 6 % were stamped
-    /// more than 2 ms late. The thread sleeps in epoll_wait between arrivals, so it cannot starve the others.
+    /// client's own threads fill both cores: at 64 streams on two cores, 1–3 % of samples instead of 6 % had a TTFT more
+    /// than 2 ms off the scripted one; what remains is mostly this process's pauses (collections, recompilation) and the
+    /// server's own lateness. The thread sleeps in epoll_wait between arrivals, so it cannot starve the others.
     /// </summary>
     private static void RaisePriorityWhenAsked()
     {
@@ -174,7 +175,11 @@ internal sealed partial class ReceivePump
     }
 }
 
-/// <summary>One connection's bytes as the pump received them: segments in order, each with the kernel's stamp.</summary>
+/// <summary>
+/// One connection's bytes as the pump received them: segments in order, each with the kernel's stamp. The pump enqueues
+/// and the reader dequeues without a lock between them: a reader preempted mid-read must not hold back a pump running at
+/// real-time priority, or the next chunks would wait, and merge, behind it.
+/// </summary>
 internal sealed class PumpedReceiver : IDisposable
 {
     private const int SegmentBytes = 16 * 1024;
@@ -183,14 +188,17 @@ internal sealed class PumpedReceiver : IDisposable
     private const int MostBuffered = 256 * 1024;
 
     private readonly ReceivePump _pump;
-    private readonly Lock _gate = new();
-    private readonly Queue<Segment> _segments = new();
+    private readonly ConcurrentQueue<Segment> _segments = new();
+
+    // Taken only to stop or resume watching the socket, so that the two epoll changes cannot cross.
+    private readonly Lock _watchGate = new();
+    private Segment? _reading;
     private TaskCompletionSource? _waiter;
     private int _buffered;
     private bool _watched = true;
-    private bool _ended;
-    private bool _disposed;
-    private Exception? _error;
+    private volatile bool _ended;
+    private volatile Exception? _error;
+    private volatile bool _disposed;
 
     internal PumpedReceiver(ReceivePump pump, Socket socket, ulong key) => (_pump, Socket, Key) = (pump, socket, key);
 
@@ -198,42 +206,47 @@ internal sealed class PumpedReceiver : IDisposable
 
     internal ulong Key { get; }
 
-    /// <summary>Bytes of one segment (0 at the end), recording that segment's kernel stamp in <paramref name="stamp"/>.</summary>
+    /// <summary>
+    /// Bytes of one segment, recording that segment's kernel stamp in <paramref name="stamp"/>; 0 at the end. One reader at
+    /// a time, as a stream allows. A zero-byte read waits for data, as a NetworkStream's does, and then takes none of it.
+    /// </summary>
     public async ValueTask<int> ReadAsync(Memory<byte> buffer, ArrivalStamp? stamp, CancellationToken cancellationToken)
     {
         while (true)
         {
-            TaskCompletionSource waiter;
-            lock (_gate)
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_reading is not null || _segments.TryDequeue(out _reading))
             {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                if (_segments.TryPeek(out var segment))
-                {
-                    var count = Math.Min(buffer.Length, segment.Count);
-                    segment.Bytes.AsSpan(segment.Offset, count).CopyTo(buffer.Span);
-                    if (segment.KernelUtcTicks is { } ticks)
-                    {
-                        stamp?.Record(ticks);
-                    }
+                return Take(_reading, buffer.Span, stamp);
+            }
 
-                    Consume(count);
-                    return count;
-                }
+            if (_error is { } error)
+            {
+                throw new IOException($"Unable to read data from the transport connection: {error.Message}", error);
+            }
 
-                if (_error is not null)
-                {
-                    throw new IOException($"Unable to read data from the transport connection: {_error.Message}", _error);
-                }
-
-                // A zero-byte read waits for data, as a NetworkStream's does, and then takes none of it.
-                if (_ended)
+            if (_ended)
+            {
+                // Nothing is queued after the end is seen, but what was queued just before it is still to be read.
+                if (_segments.IsEmpty)
                 {
                     return 0;
                 }
 
-                waiter = _waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                continue;
             }
 
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref _waiter, waiter);
+            // A segment queued between the look above and this waiter's publication would wake no one: look again.
+            if (!_segments.IsEmpty || _ended || _error is not null || _disposed)
+            {
+                Interlocked.CompareExchange(ref _waiter, null, waiter);
+                continue;
+            }
+
+            // Nothing is buffered, so whatever made the pump stop reading this connection is over.
+            SetWatched(true);
             await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
@@ -241,116 +254,121 @@ internal sealed class PumpedReceiver : IDisposable
     /// <summary>Called on the pump's thread when the socket is readable: one recvmsg, as much as one segment holds.</summary>
     internal void Pump()
     {
-        TaskCompletionSource? waiter;
-        lock (_gate)
+        if (_disposed || _ended || _error is not null)
         {
-            if (_disposed || _ended || _error is not null)
-            {
-                return;
-            }
-
-            var bytes = ArrayPool<byte>.Shared.Rent(SegmentBytes);
-            try
-            {
-                var received = KernelTimestampedStream.Receive(Socket.SafeHandle, bytes, KernelTimestampedStream.MsgDontWait, out var kernelUtcTicks);
-                if (received > 0)
-                {
-                    _segments.Enqueue(new Segment(bytes, 0, received, kernelUtcTicks));
-                    bytes = null;
-                    _buffered += received;
-                    if (_buffered >= MostBuffered && _watched)
-                    {
-                        _watched = false;
-                        _pump.Watch(this, watch: false);
-                    }
-                }
-                else if (received == 0)
-                {
-                    _ended = true;
-                    _pump.Forget(this);
-                }
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-                _error = e;
-                _pump.Forget(this);
-            }
-            finally
-            {
-                if (bytes is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(bytes);
-                }
-            }
-
-            (waiter, _waiter) = (_waiter, null);
+            return;
         }
 
-        waiter?.TrySetResult();
+        var bytes = ArrayPool<byte>.Shared.Rent(SegmentBytes);
+        try
+        {
+            var received = KernelTimestampedStream.Receive(Socket.SafeHandle, bytes, KernelTimestampedStream.MsgDontWait, out var kernelUtcTicks);
+            if (received > 0)
+            {
+                _segments.Enqueue(new Segment(bytes, received, kernelUtcTicks));
+                bytes = null;
+                if (Interlocked.Add(ref _buffered, received) >= MostBuffered)
+                {
+                    SetWatched(false);
+                }
+            }
+            else if (received == 0)
+            {
+                _ended = true;
+                _pump.Forget(this);
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            _error = e;
+            _pump.Forget(this);
+        }
+        finally
+        {
+            if (bytes is not null)
+            {
+                ArrayPool<byte>.Shared.Return(bytes);
+            }
+        }
+
+        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
     }
 
     internal void Fail(Exception error)
     {
-        TaskCompletionSource? waiter;
-        lock (_gate)
-        {
-            _error ??= error;
-            (waiter, _waiter) = (_waiter, null);
-        }
-
-        waiter?.TrySetResult();
+        _error ??= error;
+        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
     }
 
     public void Dispose()
     {
-        TaskCompletionSource? waiter;
-        lock (_gate)
+        if (_disposed)
         {
-            if (_disposed)
+            return;
+        }
+
+        _disposed = true;
+        _pump.Forget(this);
+        if (_reading is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_reading.Bytes);
+            _reading = null;
+        }
+
+        while (_segments.TryDequeue(out var segment))
+        {
+            ArrayPool<byte>.Shared.Return(segment.Bytes);
+        }
+
+        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+    }
+
+    private int Take(Segment segment, Span<byte> buffer, ArrivalStamp? stamp)
+    {
+        var count = Math.Min(buffer.Length, segment.Count);
+        segment.Bytes.AsSpan(segment.Offset, count).CopyTo(buffer);
+        if (segment.KernelUtcTicks is { } ticks)
+        {
+            stamp?.Record(ticks);
+        }
+
+        segment.Offset += count;
+        segment.Count -= count;
+        if (segment.Count == 0)
+        {
+            _reading = null;
+            ArrayPool<byte>.Shared.Return(segment.Bytes);
+        }
+
+        if (Interlocked.Add(ref _buffered, -count) < MostBuffered / 2 && !Volatile.Read(ref _watched))
+        {
+            SetWatched(true);
+        }
+
+        return count;
+    }
+
+    /// <summary>Stops or resumes the pump's reading; each side checks again under the lock, so neither undoes the other late.</summary>
+    private void SetWatched(bool watch)
+    {
+        lock (_watchGate)
+        {
+            var buffered = Volatile.Read(ref _buffered);
+            if (_watched == watch || _disposed || _ended || (watch ? buffered >= MostBuffered / 2 : buffered < MostBuffered))
             {
                 return;
             }
 
-            _disposed = true;
-            _pump.Forget(this);
-            while (_segments.TryDequeue(out var segment))
-            {
-                ArrayPool<byte>.Shared.Return(segment.Bytes);
-            }
-
-            (waiter, _waiter) = (_waiter, null);
-        }
-
-        waiter?.TrySetResult();
-    }
-
-    private void Consume(int count)
-    {
-        var segment = _segments.Peek();
-        _buffered -= count;
-        if (count == segment.Count)
-        {
-            _segments.Dequeue();
-            ArrayPool<byte>.Shared.Return(segment.Bytes);
-        }
-        else
-        {
-            segment.Offset += count;
-            segment.Count -= count;
-        }
-
-        if (!_watched && _buffered < MostBuffered / 2)
-        {
-            _watched = true;
-            _pump.Watch(this, watch: true);
+            Volatile.Write(ref _watched, watch);
+            _pump.Watch(this, watch);
         }
     }
 
-    private sealed class Segment(byte[] bytes, int offset, int count, long? kernelUtcTicks)
+    private sealed class Segment(byte[] bytes, int count, long? kernelUtcTicks)
     {
         public byte[] Bytes { get; } = bytes;
 
-        public int Offset { get; set; } = offset;
+        public int Offset { get; set; }
 
         public int Count { get; set; } = count;
 

@@ -108,6 +108,7 @@ public class GrammarConstrainedOutputTests
             freeValid += IsJson(unconstrained.Text) ? 1 : 0;
         }
 
+        TestContext.Current.TestOutputHelper?.WriteLine($"constrained: {items.Count} of {items.Count} answers schema-valid JSON; unconstrained: {freeValid} of {items.Count} were JSON at all");
         Assert.True(items.Count >= 10);
         Assert.True(freeValid < items.Count / 2, $"{freeValid} of {items.Count} unconstrained answers were JSON: the model is not noise");
     }

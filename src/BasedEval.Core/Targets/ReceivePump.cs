@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
@@ -29,6 +28,9 @@ internal sealed partial class ReceivePump
 
     private readonly int _epoll;
     private readonly ConcurrentDictionary<ulong, PumpedReceiver> _receivers = new();
+
+    // Every recvmsg lands here first, on the pump's thread only; a segment then keeps a copy of just what arrived.
+    private readonly byte[] _scratch = new byte[PumpedReceiver.SegmentBytes];
     private long _lastKey;
 
     private ReceivePump(int epoll)
@@ -62,10 +64,14 @@ internal sealed partial class ReceivePump
     internal void Watch(PumpedReceiver receiver, bool watch) =>
         _ = Control(EpollModify, receiver.Socket.SafeHandle, watch ? EpollIn | EpollReadHangUp : 0, receiver.Key);
 
+    /// <summary>
+    /// Stops watching a receiver's socket: epoll first, then the key, so that the pump never meets a readable socket it
+    /// no longer knows (level-triggered, it would wake for it again at once, and a real-time thread would spin).
+    /// </summary>
     internal void Forget(PumpedReceiver receiver)
     {
-        _receivers.TryRemove(receiver.Key, out _);
         _ = Control(EpollDelete, receiver.Socket.SafeHandle, 0, receiver.Key);
+        _receivers.TryRemove(receiver.Key, out _);
     }
 
     private static ReceivePump? Start()
@@ -146,7 +152,7 @@ internal sealed partial class ReceivePump
                 {
                     if (_receivers.TryGetValue(ready[i].Data, out var receiver))
                     {
-                        receiver.Pump();
+                        receiver.Pump(_scratch);
                     }
                 }
             }
@@ -182,7 +188,8 @@ internal sealed partial class ReceivePump
 /// </summary>
 internal sealed class PumpedReceiver : IDisposable
 {
-    private const int SegmentBytes = 16 * 1024;
+    /// <summary>The most one recvmsg takes; a larger arrival is read by the next wake-up.</summary>
+    internal const int SegmentBytes = 16 * 1024;
 
     // Past this much unread, the pump stops reading the connection and TCP's own flow control holds the sender back.
     private const int MostBuffered = 256 * 1024;
@@ -192,7 +199,8 @@ internal sealed class PumpedReceiver : IDisposable
 
     // Taken only to stop or resume watching the socket, so that the two epoll changes cannot cross.
     private readonly Lock _watchGate = new();
-    private Segment? _reading;
+    private Segment _reading;
+    private int _readingOffset;
     private TaskCompletionSource? _waiter;
     private int _buffered;
     private bool _watched = true;
@@ -215,9 +223,9 @@ internal sealed class PumpedReceiver : IDisposable
         while (true)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_reading is not null || _segments.TryDequeue(out _reading))
+            if (_reading.Bytes is not null || _segments.TryDequeue(out _reading))
             {
-                return Take(_reading, buffer.Span, stamp);
+                return Take(buffer.Span, stamp);
             }
 
             if (_error is { } error)
@@ -251,22 +259,22 @@ internal sealed class PumpedReceiver : IDisposable
         }
     }
 
-    /// <summary>Called on the pump's thread when the socket is readable: one recvmsg, as much as one segment holds.</summary>
-    internal void Pump()
+    /// <summary>Called on the pump's thread when the socket is readable: one recvmsg into <paramref name="scratch"/>.</summary>
+    internal void Pump(byte[] scratch)
     {
         if (_disposed || _ended || _error is not null)
         {
+            // Being forgotten on another thread: finish that here, or the readable socket wakes the pump again and again.
+            _pump.Forget(this);
             return;
         }
 
-        var bytes = ArrayPool<byte>.Shared.Rent(SegmentBytes);
         try
         {
-            var received = KernelTimestampedStream.Receive(Socket.SafeHandle, bytes, KernelTimestampedStream.MsgDontWait, out var kernelUtcTicks);
+            var received = KernelTimestampedStream.Receive(Socket.SafeHandle, scratch, KernelTimestampedStream.MsgDontWait, out var kernelUtcTicks);
             if (received > 0)
             {
-                _segments.Enqueue(new Segment(bytes, received, kernelUtcTicks));
-                bytes = null;
+                _segments.Enqueue(new Segment(scratch.AsSpan(0, received).ToArray(), kernelUtcTicks));
                 if (Interlocked.Add(ref _buffered, received) >= MostBuffered)
                 {
                     SetWatched(false);
@@ -282,13 +290,6 @@ internal sealed class PumpedReceiver : IDisposable
         {
             _error = e;
             _pump.Forget(this);
-        }
-        finally
-        {
-            if (bytes is not null)
-            {
-                ArrayPool<byte>.Shared.Return(bytes);
-            }
         }
 
         Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
@@ -307,37 +308,26 @@ internal sealed class PumpedReceiver : IDisposable
             return;
         }
 
+        // The segment being read is the reader's alone: a read may still be in it while the connection is disposed.
         _disposed = true;
         _pump.Forget(this);
-        if (_reading is not null)
-        {
-            ArrayPool<byte>.Shared.Return(_reading.Bytes);
-            _reading = null;
-        }
-
-        while (_segments.TryDequeue(out var segment))
-        {
-            ArrayPool<byte>.Shared.Return(segment.Bytes);
-        }
-
+        _segments.Clear();
         Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
     }
 
-    private int Take(Segment segment, Span<byte> buffer, ArrivalStamp? stamp)
+    private int Take(Span<byte> buffer, ArrivalStamp? stamp)
     {
-        var count = Math.Min(buffer.Length, segment.Count);
-        segment.Bytes.AsSpan(segment.Offset, count).CopyTo(buffer);
-        if (segment.KernelUtcTicks is { } ticks)
+        var count = Math.Min(buffer.Length, _reading.Bytes.Length - _readingOffset);
+        _reading.Bytes.AsSpan(_readingOffset, count).CopyTo(buffer);
+        if (_reading.KernelUtcTicks is { } ticks)
         {
             stamp?.Record(ticks);
         }
 
-        segment.Offset += count;
-        segment.Count -= count;
-        if (segment.Count == 0)
+        _readingOffset += count;
+        if (_readingOffset == _reading.Bytes.Length)
         {
-            _reading = null;
-            ArrayPool<byte>.Shared.Return(segment.Bytes);
+            (_reading, _readingOffset) = (default, 0);
         }
 
         if (Interlocked.Add(ref _buffered, -count) < MostBuffered / 2 && !Volatile.Read(ref _watched))
@@ -364,14 +354,6 @@ internal sealed class PumpedReceiver : IDisposable
         }
     }
 
-    private sealed class Segment(byte[] bytes, int count, long? kernelUtcTicks)
-    {
-        public byte[] Bytes { get; } = bytes;
-
-        public int Offset { get; set; }
-
-        public int Count { get; set; } = count;
-
-        public long? KernelUtcTicks { get; } = kernelUtcTicks;
-    }
+    /// <summary>What one recvmsg took, exactly, and the kernel's stamp of it.</summary>
+    private readonly record struct Segment(byte[] Bytes, long? KernelUtcTicks);
 }

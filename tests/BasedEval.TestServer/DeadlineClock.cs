@@ -79,10 +79,29 @@ internal sealed partial class DeadlineClock : IDisposable
     {
         lock (_gate)
         {
-            _waiters.Enqueue(waiter, deadline);
-        }
+            // A flush that completes after the clock stopped would otherwise queue frames that nothing ever writes.
+            if (_stopping)
+            {
+                Abandon(waiter);
+                return;
+            }
 
-        _wake.Set();
+            _waiters.Enqueue(waiter, deadline);
+            _wake.Set();
+        }
+    }
+
+    private static void Abandon(object waiter)
+    {
+        switch (waiter)
+        {
+            case TaskCompletionSource wake:
+                wake.TrySetCanceled();
+                break;
+            case ScheduledFrames frames:
+                frames.Cancel();
+                break;
+        }
     }
 
     private void Requeue(ScheduledFrames frames) => Enqueue(frames, frames.NextDeadline);
@@ -179,24 +198,21 @@ internal sealed partial class DeadlineClock : IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
-        _wake.Set();
+        lock (_gate)
+        {
+            _stopping = true;
+            _wake.Set();
+        }
+
         _thread.Join();
-        _wake.Dispose();
         lock (_gate)
         {
             while (_waiters.TryDequeue(out var waiter, out _))
             {
-                switch (waiter)
-                {
-                    case TaskCompletionSource wake:
-                        wake.TrySetCanceled();
-                        break;
-                    case ScheduledFrames frames:
-                        frames.Cancel();
-                        break;
-                }
+                Abandon(waiter);
             }
         }
+
+        _wake.Dispose();
     }
 }

@@ -99,7 +99,7 @@ internal sealed class KernelStampedTransport : IConnectionListenerFactory
         private Task _receiving = Task.CompletedTask;
         private Task _sending = Task.CompletedTask;
         private long _lastArrival;
-        private int _aborted;
+        private int _socketClosed;
 
         private StampedConnection(Socket socket)
         {
@@ -150,35 +150,43 @@ internal sealed class KernelStampedTransport : IConnectionListenerFactory
 
         public override void Abort(ConnectionAbortedException abortReason)
         {
-            if (Interlocked.Exchange(ref _aborted, 1) == 0)
-            {
-                // As Kestrel's own transport does: what was not sent is dropped and the peer sees the connection end.
-                _output.Reader.CancelPendingRead();
-                try
-                {
-                    _socket.Shutdown(SocketShutdown.Both);
-                }
-                catch (SocketException)
-                {
-                }
-                catch (ObjectDisposedException)
-                {
-                }
-
-                _socket.Dispose();
-            }
+            // As Kestrel's own transport does: what was not sent is dropped and the peer sees the connection end.
+            _output.Reader.CancelPendingRead();
+            CloseSocket();
         }
 
         public override async ValueTask DisposeAsync()
         {
-            _input.Writer.Complete();
-            _output.Reader.Complete();
-            await _receiving.ConfigureAwait(false);
+            // Kestrel completes its own ends of the pipes; the send loop then sends what is left and closes the socket,
+            // which ends a receive still waiting for the peer.
+            Transport.Input.Complete();
+            Transport.Output.Complete();
             await _sending.ConfigureAwait(false);
+            await _receiving.ConfigureAwait(false);
             await _closedFired.Task.ConfigureAwait(false);
             _stream.Dispose();
             _closed.Dispose();
             await base.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>Ends the connection both ways, once; reads and writes that fail after it are not errors.</summary>
+        private void CloseSocket()
+        {
+            if (Interlocked.Exchange(ref _socketClosed, 1) == 1)
+            {
+                return;
+            }
+
+            try
+            {
+                _socket.Shutdown(SocketShutdown.Both);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+                // Already reset by the peer, or already gone.
+            }
+
+            _socket.Dispose();
         }
 
         private async Task ReceiveAsync()
@@ -207,9 +215,9 @@ internal sealed class KernelStampedTransport : IConnectionListenerFactory
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
-                error = Volatile.Read(ref _aborted) == 1 ? null : new ConnectionResetException(e.Message, e);
+                error = Volatile.Read(ref _socketClosed) == 1 ? null : new ConnectionResetException(e.Message, e);
             }
             finally
             {
@@ -250,19 +258,16 @@ internal sealed class KernelStampedTransport : IConnectionListenerFactory
                         break;
                     }
                 }
-
-                if (Volatile.Read(ref _aborted) == 0)
-                {
-                    _socket.Shutdown(SocketShutdown.Send);
-                }
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
             {
-                error = e;
+                error = Volatile.Read(ref _socketClosed) == 1 ? null : e;
             }
             finally
             {
                 await _output.Reader.CompleteAsync(error);
+                // Nothing more will be sent: as Kestrel's own transport does, the connection ends both ways.
+                CloseSocket();
             }
         }
 

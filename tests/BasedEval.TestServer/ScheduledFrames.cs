@@ -123,6 +123,13 @@ internal sealed class ScheduledFrames
         }
 
         Volatile.Write(ref _state, Queued);
+        // A cancellation that came while this frame was being written found it busy and did nothing: act on it now.
+        if (_cancellationToken.IsCancellationRequested)
+        {
+            Cancel();
+            return false;
+        }
+
         return true;
     }
 

@@ -68,6 +68,25 @@ public class TimedTransportTests
         Assert.True(server.Requests.Single(r => r.Model == Model).Completed);
     }
 
+    [Fact]
+    public async Task A_connection_the_server_closes_ends_with_the_answer_sent_whole()
+    {
+        var script = new ServerScript { Models = { [Model] = new ModelScript { DefaultReply = "Answer: D", TtftMs = 5 } } };
+        await using var server = await TestLlmServer.StartAsync(script, TestContext.Current.CancellationToken);
+        using var socket = await ConnectAsync(server);
+        var body = Encoding.UTF8.GetBytes(ServerClient.OpenAiBody(Model, "last?"));
+        var head = $"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\n\r\n";
+        await socket.SendAsync(Encoding.ASCII.GetBytes(head).Concat(body).ToArray(), TestContext.Current.CancellationToken);
+
+        var response = await ReadAnswerAsync(socket);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+
+        Assert.Equal("Answer: D", string.Concat(Contents(response)));
+        // The server ends the connection itself, promptly, instead of waiting for the client to.
+        Assert.Equal(0, await socket.ReceiveAsync(new byte[16], timeout.Token));
+    }
+
     private static async Task<Socket> ConnectAsync(TestLlmServer server, int? receiveBuffer = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -26,9 +26,9 @@ public sealed class AnthropicTarget(TargetConfig config, string? apiKey, HttpMes
         return trimmed.EndsWith("/v1", StringComparison.Ordinal) ? trimmed + "/messages" : trimmed + "/v1/messages";
     }
 
-    protected override byte[] BuildBody(TargetRequest request)
+    protected override ReadOnlyMemory<byte> BuildBody(TargetRequest request)
     {
-        using var buffer = new MemoryStream();
+        var buffer = BodyBuffer(request);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
@@ -57,7 +57,7 @@ public sealed class AnthropicTarget(TargetConfig config, string? apiKey, HttpMes
             json.WriteEndObject();
         }
 
-        return buffer.ToArray();
+        return buffer.WrittenMemory;
     }
 
     protected override void AddHeaders(HttpRequestHeaders headers)

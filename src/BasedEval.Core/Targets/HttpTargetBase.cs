@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -129,7 +130,18 @@ public abstract class HttpTargetBase : ITarget
 
     protected abstract string EndMarker { get; }
 
-    protected abstract byte[] BuildBody(TargetRequest request);
+    protected abstract ReadOnlyMemory<byte> BuildBody(TargetRequest request);
+
+    /// <summary>
+    /// A buffer sized for the request's body up front: grown from the writer's default 256 bytes and then copied out, a
+    /// few-kilobyte prompt cost several times its size in garbage, the largest share of the runner's per request.
+    /// </summary>
+    protected static ArrayBufferWriter<byte> BodyBuffer(TargetRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var characters = request.Messages.Sum(message => message.Content.Length);
+        return new ArrayBufferWriter<byte>(1024 + characters + (characters / 8));
+    }
 
     protected abstract void AddHeaders(HttpRequestHeaders headers);
 
@@ -283,9 +295,9 @@ public abstract class HttpTargetBase : ITarget
     /// </summary>
     private sealed class StampedContent : HttpContent
     {
-        private readonly byte[] _body;
+        private readonly ReadOnlyMemory<byte> _body;
 
-        public StampedContent(byte[] body)
+        public StampedContent(ReadOnlyMemory<byte> body)
         {
             _body = body;
             Headers.ContentType = new MediaTypeHeaderValue("application/json");

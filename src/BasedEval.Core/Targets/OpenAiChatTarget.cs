@@ -17,9 +17,9 @@ public sealed class OpenAiChatTarget(TargetConfig config, string? apiKey, HttpMe
 
     public static string ChatCompletionsUrl(string baseUrl) => baseUrl.TrimEnd('/') + "/chat/completions";
 
-    protected override byte[] BuildBody(TargetRequest request)
+    protected override ReadOnlyMemory<byte> BuildBody(TargetRequest request)
     {
-        using var buffer = new MemoryStream();
+        var buffer = BodyBuffer(request);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
@@ -54,7 +54,7 @@ public sealed class OpenAiChatTarget(TargetConfig config, string? apiKey, HttpMe
             json.WriteEndObject();
         }
 
-        return buffer.ToArray();
+        return buffer.WrittenMemory;
     }
 
     private static void WriteStructured(Utf8JsonWriter json, TargetRequest request)

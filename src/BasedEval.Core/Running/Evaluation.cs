@@ -95,10 +95,15 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
                 CandidateReliability = await store.GetRunReliabilityAsync(candidateRunId, cancellationToken),
             },
         };
+        var document = JsonSerializer.Serialize(result, ReportJson.Options);
         await store.SaveComparisonAsync(
-            new ComparisonRecord(id, result.CreatedUtc, baselineRunId, candidateRunId, result.Verdict.ToString(), JsonSerializer.Serialize(result, ReportJson.Options)),
+            new ComparisonRecord(id, result.CreatedUtc, baselineRunId, candidateRunId, result.Verdict.ToString(), document),
             cancellationToken);
-        var files = await ReportSet.WriteAllAsync(new ReportInput(result, [.. baselineRun.Item2, .. candidateRun.Item2]), config.ReportsDirectory, ReportSet.Default, cancellationToken);
+
+        // The reports are written from the stored document, as `basedeval report` writes them later: JSON holds no
+        // infinity (a ratio over a zero baseline is stored as null), and both must read the same.
+        var stored = JsonSerializer.Deserialize<ComparisonResult>(document, ReportJson.Options)!;
+        var files = await ReportSet.WriteAllAsync(new ReportInput(stored, [.. baselineRun.Item2, .. candidateRun.Item2]), config.ReportsDirectory, ReportSet.Default, cancellationToken);
         return new CompareOutcome(result, files, baselineOutcome, candidateOutcome);
     }
 

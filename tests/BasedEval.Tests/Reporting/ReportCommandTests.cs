@@ -35,6 +35,23 @@ public class ReportCommandTests
     }
 
     [Fact]
+    public async Task A_ratio_over_a_zero_baseline_reads_the_same_in_the_first_report_and_from_the_store()
+    {
+        // The baseline sends every chunk at once: its inter-token latency is 0, and the candidate's ratio to it has no
+        // finite value, which JSON cannot hold.
+        using var ws = await ComparedWorkspaceAsync(items: 40, baselineInterChunkMs: 0);
+        var folder = Directory.GetDirectories(ws.ReportsPath).Single();
+        var again = Path.Combine(ws.Root, "again");
+
+        var result = await CliRunner.RunAsync(ws.Root, "report", Path.GetFileName(folder), "--config", ws.ConfigPath, "--format", "html", "--out", again);
+
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        var first = File.ReadAllText(Path.Combine(folder, "report.html"));
+        Assert.Contains("n/a", first, StringComparison.Ordinal);
+        Assert.Equal(first, File.ReadAllText(Path.Combine(again, "report.html")));
+    }
+
+    [Fact]
     public async Task Pdf_is_printed_by_chromium_or_skipped_with_the_reason()
     {
         using var ws = await ComparedWorkspaceAsync();
@@ -105,9 +122,9 @@ public class ReportCommandTests
     }
 
     /// <summary>A finished comparison of 120 items on the loopback server; some responses carry markup that must stay text.</summary>
-    internal static async Task<ScriptedWorkspace> ComparedWorkspaceAsync(int items = 120)
+    internal static async Task<ScriptedWorkspace> ComparedWorkspaceAsync(int items = 120, double baselineInterChunkMs = 2)
     {
-        var (ws, server) = await ServedWorkspaceAsync(items);
+        var (ws, server) = await ServedWorkspaceAsync(items, baselineInterChunkMs);
         await using (server)
         {
             await CompareAsync(ws);
@@ -122,10 +139,10 @@ public class ReportCommandTests
         Assert.True(result.ExitCode is 0 or 1 or 3, result.Output + result.Error);
     }
 
-    private static async Task<(ScriptedWorkspace, TestLlmServer)> ServedWorkspaceAsync(int items)
+    private static async Task<(ScriptedWorkspace, TestLlmServer)> ServedWorkspaceAsync(int items, double baselineInterChunkMs = 2)
     {
         var ws = new ScriptedWorkspace(items, i => i % 5 != 0, i => i % 5 != 0 ? i % 9 != 1 : i % 3 == 0, subjects: 6);
-        var baseline = ws.Model(ws.BaselineRight, ttftMs: 30, interChunkMs: 2);
+        var baseline = ws.Model(ws.BaselineRight, ttftMs: 30, interChunkMs: baselineInterChunkMs);
         var candidate = ws.Model(ws.CandidateRight, ttftMs: 20, interChunkMs: 1);
         foreach (var key in candidate.Replies.Keys.Where(k => int.Parse(k, System.Globalization.CultureInfo.InvariantCulture) % 9 == 1).ToList())
         {

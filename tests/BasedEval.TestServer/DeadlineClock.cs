@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using BasedEval.Core.Targets;
 using System.Runtime.InteropServices;
 
 namespace BasedEval.TestServer;
@@ -15,7 +16,6 @@ internal sealed partial class DeadlineClock : IDisposable
 {
     private static readonly long PollWindowTicks = Stopwatch.Frequency / 100; // 10 ms
     private static readonly long BlockMarginTicks = Stopwatch.Frequency * 6 / 1000;
-    private const int SchedFifo = 1;
 
     // A TaskCompletionSource to complete, or ScheduledFrames to write, at each deadline.
     private readonly PriorityQueue<object, long> _waiters = new();
@@ -180,18 +180,7 @@ internal sealed partial class DeadlineClock : IDisposable
     /// 0.14 ms with it). The thread sleeps between deadlines, so it cannot starve the others. Where the right to it is
     /// missing (not root, no CAP_SYS_NICE) it keeps the normal priority.
     /// </summary>
-    private static void RunAheadOfOtherThreads()
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            var lowestRealTimePriority = 1;
-            _ = SetScheduler(0, SchedFifo, ref lowestRealTimePriority);
-        }
-    }
-
-    // pid 0 is the calling thread; the argument is struct sched_param, whose only field is the priority.
-    [LibraryImport("libc", EntryPoint = "sched_setscheduler")]
-    private static partial int SetScheduler(int pid, int policy, ref int priority);
+    private static void RunAheadOfOtherThreads() => _ = RealTimePriority.TryRaiseCurrentThread();
 
     [LibraryImport("libc", EntryPoint = "usleep")]
     private static partial int Usleep(uint microseconds);

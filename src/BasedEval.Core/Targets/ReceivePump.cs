@@ -19,7 +19,6 @@ internal sealed partial class ReceivePump
     private const int EpollModify = 3;
     private const uint EpollIn = 0x001;
     private const uint EpollReadHangUp = 0x2000;
-    private const int SchedFifo = 1;
 
     /// <summary>The environment variable that asks for the pump's thread to run at real-time priority.</summary>
     public const string PriorityVariable = "BASEDEVAL_RECEIVE_PRIORITY";
@@ -118,8 +117,7 @@ internal sealed partial class ReceivePump
     {
         if (string.Equals(Environment.GetEnvironmentVariable(PriorityVariable), "realtime", StringComparison.OrdinalIgnoreCase))
         {
-            var lowestRealTimePriority = 1;
-            _ = SetScheduler(0, SchedFifo, ref lowestRealTimePriority);
+            _ = RealTimePriority.TryRaiseCurrentThread();
         }
     }
 
@@ -158,10 +156,6 @@ internal sealed partial class ReceivePump
             }
         }
     }
-
-    // pid 0 is the calling thread; the argument is struct sched_param, whose only field is the priority.
-    [LibraryImport("libc", EntryPoint = "sched_setscheduler")]
-    private static partial int SetScheduler(int pid, int policy, ref int priority);
 
     [LibraryImport("libc", EntryPoint = "epoll_create1", SetLastError = true)]
     private static partial int EpollCreate(int flags);
@@ -292,13 +286,13 @@ internal sealed class PumpedReceiver : IDisposable
             _pump.Forget(this);
         }
 
-        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+        WakeReader();
     }
 
     internal void Fail(Exception error)
     {
         _error ??= error;
-        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+        WakeReader();
     }
 
     public void Dispose()
@@ -312,8 +306,11 @@ internal sealed class PumpedReceiver : IDisposable
         _disposed = true;
         _pump.Forget(this);
         _segments.Clear();
-        Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
+        WakeReader();
     }
+
+    /// <summary>Wakes a read waiting for data, an end or an error; a read that is not waiting looks for itself.</summary>
+    private void WakeReader() => Interlocked.Exchange(ref _waiter, null)?.TrySetResult();
 
     private int Take(Span<byte> buffer, ArrivalStamp? stamp)
     {

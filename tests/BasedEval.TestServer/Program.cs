@@ -38,6 +38,8 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sys
     return 2;
 }
 
+await WarmUp.RunAsync(CancellationToken.None);
+
 // Nothing reads the request records of a standalone server, and a benchmark sends it millions of requests.
 await using var server = await TestLlmServer.StartAsync(script, port, recordRequests: false);
 var stdout = Console.Out;

@@ -119,7 +119,10 @@ internal sealed partial class KernelTimestampedStream : Stream
     /// the process's <see cref="ReceivePump"/> as they arrive; <paramref name="pumped"/> false reads on the caller's
     /// turn, for a server whose requests come in one segment each and whose throughput one pump thread would cap.
     /// </summary>
-    public static Stream Wrap(Socket socket, bool pumped = true)
+    public static Stream Wrap(Socket socket, bool pumped = true) => Wrap(socket, pumped ? ReceivePump.Shared : null);
+
+    /// <summary>The connected socket as a stream read by <paramref name="pump"/>, or on the caller's turn where it is null.</summary>
+    internal static Stream Wrap(Socket socket, ReceivePump? pump)
     {
         ArgumentNullException.ThrowIfNull(socket);
         if (Supported)
@@ -127,7 +130,7 @@ internal sealed partial class KernelTimestampedStream : Stream
             try
             {
                 socket.SetRawSocketOption(SolSocket, SoTimestampNs, BitConverter.GetBytes(1));
-                return new KernelTimestampedStream(socket, pumped ? ReceivePump.Shared?.TryRegister(socket) : null);
+                return new KernelTimestampedStream(socket, pump?.TryRegister(socket));
             }
             catch (SocketException)
             {

@@ -38,18 +38,10 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException or Sys
     return 2;
 }
 
-await WarmUp.RunAsync(CancellationToken.None);
-
-// Nothing reads the request records of a standalone server, and a benchmark sends it millions of requests.
-await using var server = await TestLlmServer.StartAsync(script, port, recordRequests: false);
-var stdout = Console.Out;
-await stdout.WriteLineAsync($"listening on {server.BaseUrl.GetLeftPart(UriPartial.Authority)}");
-await stdout.FlushAsync();
-
 using var stop = new CancellationTokenSource();
 
 // The host's console lifetime takes SIGTERM and Ctrl+C to stop Kestrel but leaves the process waiting here for ever
-// (a benchmark script's `kill; wait` hung on it); these handlers end the wait.
+// (a benchmark script's `kill; wait` hung on it); these handlers end the wait, during the warm-up too.
 void Stop(PosixSignalContext context)
 {
     context.Cancel = true;
@@ -58,6 +50,21 @@ void Stop(PosixSignalContext context)
 
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+try
+{
+    await WarmUp.RunAsync(stop.Token);
+}
+catch (OperationCanceledException)
+{
+    return 0;
+}
+
+// Nothing reads the request records of a standalone server, and a benchmark sends it millions of requests.
+await using var server = await TestLlmServer.StartAsync(script, port, recordRequests: false);
+var stdout = Console.Out;
+await stdout.WriteLineAsync($"listening on {server.BaseUrl.GetLeftPart(UriPartial.Authority)}");
+await stdout.FlushAsync();
+
 try
 {
     await Task.Delay(Timeout.Infinite, stop.Token);

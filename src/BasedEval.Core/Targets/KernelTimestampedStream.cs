@@ -84,6 +84,7 @@ internal sealed partial class KernelTimestampedStream : Stream
     private const int SolSocket = 1;
     private const int SoTimestampNs = 35;
     internal const int MsgDontWait = 0x40;
+    private const int MsgNoSignal = 0x4000;
     private const int Eagain = 11;
     internal const int Eintr = 4;
     private const int ControlBytes = 64;
@@ -220,9 +221,9 @@ internal sealed partial class KernelTimestampedStream : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        ArrivalStamp.Current?.Sending();
         try
         {
+            buffer = buffer[SendNow(buffer.Span)..];
             while (!buffer.IsEmpty)
             {
                 buffer = buffer[await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken)..];
@@ -239,9 +240,9 @@ internal sealed partial class KernelTimestampedStream : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        ArrivalStamp.Current?.Sending();
         try
         {
+            buffer = buffer[SendNow(buffer)..];
             while (!buffer.IsEmpty)
             {
                 buffer = buffer[_socket.Send(buffer)..];
@@ -274,6 +275,42 @@ internal sealed partial class KernelTimestampedStream : Stream
         }
 
         base.Dispose(disposing);
+    }
+
+    /// <summary>
+    /// One send(2) that does not wait, stamped as request start just before it where this write carries the request:
+    /// the socket's own SendAsync runs enough managed code first (and may allocate, and so collect) that a stamp taken
+    /// before it came milliseconds early now and then. Returns the bytes sent; the caller sends the rest.
+    /// </summary>
+    private unsafe int SendNow(ReadOnlySpan<byte> buffer)
+    {
+        var stamp = ArrivalStamp.Current;
+        var added = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref added);
+            fixed (byte* data = buffer)
+            {
+                stamp?.Sending();
+                var sent = Send(_socket.SafeHandle.DangerousGetHandle(), data, (nuint)buffer.Length, MsgDontWait | MsgNoSignal);
+                if (sent >= 0)
+                {
+                    return (int)sent;
+                }
+
+                var error = Marshal.GetLastPInvokeError();
+                return error is Eagain or Eintr
+                    ? 0
+                    : throw new IOException($"Unable to write data to the transport connection: {Marshal.GetPInvokeErrorMessage(error)}");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                _socket.SafeHandle.DangerousRelease();
+            }
+        }
     }
 
     /// <summary>Bytes received without waiting (0 at the end of the stream), or −1 when none are there yet.</summary>
@@ -338,6 +375,9 @@ internal sealed partial class KernelTimestampedStream : Stream
 
         return null;
     }
+
+    [LibraryImport("libc", EntryPoint = "send", SetLastError = true)]
+    private static unsafe partial nint Send(nint socket, byte* data, nuint length, int flags);
 
     [LibraryImport("libc", EntryPoint = "recvmsg", SetLastError = true)]
     private static unsafe partial nint ReceiveMessage(SafeSocketHandle socket, MessageHeader* message, int flags);

@@ -29,6 +29,8 @@ internal sealed unsafe partial class IoUringReceivePump : ReceivePump
     private const ulong WakeUserData = ulong.MaxValue;
     private const ulong CancelUserData = ulong.MaxValue - 1;
     private const int Eintr = 4;
+    private const int Eagain = 11;
+    private const int Ebusy = 16;
     private const int Enobufs = 105;
     private const int Ecanceled = 125;
     private const int EventFdCloseOnExec = 0x80000;
@@ -136,7 +138,8 @@ internal sealed unsafe partial class IoUringReceivePump : ReceivePump
         {
             TakeCommands();
             var result = _ring.SubmitAndWait(wait: true);
-            if (result < 0 && result != -Eintr)
+            // EBUSY and EAGAIN: the kernel holds completions the ring had no room for; taking these makes room.
+            if (result < 0 && result is not -Eintr and not -Ebusy and not -Eagain)
             {
                 Stop($"io_uring_enter failed: {Marshal.GetPInvokeErrorMessage(-result)}");
                 return;

@@ -46,6 +46,7 @@ internal sealed unsafe partial class IoUring : IDisposable
     private readonly uint* _completionTail;
     private readonly uint _completionMask;
     private readonly CompletionEntry* _completions;
+    private readonly uint _submissionCapacity;
     private uint _preparedTail;
     private uint _submittedTail;
 
@@ -65,13 +66,8 @@ internal sealed unsafe partial class IoUring : IDisposable
         _completionMask = *(uint*)(bytes + parameters.Completion.RingMask);
         _completions = (CompletionEntry*)(bytes + parameters.Completion.Entries);
         _preparedTail = _submittedTail = *_submissionTail;
-        SubmissionCapacity = parameters.SubmissionEntries;
+        _submissionCapacity = parameters.SubmissionEntries;
     }
-
-    public uint SubmissionCapacity { get; }
-
-    /// <summary>Entries prepared and not yet handed to the kernel.</summary>
-    public uint Pending => _preparedTail - _submittedTail;
 
     /// <summary>
     /// A ring with <paramref name="submissionEntries"/> submission and <paramref name="completionEntries"/> completion
@@ -204,7 +200,7 @@ internal sealed unsafe partial class IoUring : IDisposable
 
     private SubmissionEntry* NextEntry()
     {
-        if (_preparedTail - _submittedTail == SubmissionCapacity)
+        if (_preparedTail - _submittedTail == _submissionCapacity)
         {
             // Full of entries not yet handed over: hand them over now. Submission of a well-formed entry does not fail.
             _ = SubmitAndWait(wait: false);

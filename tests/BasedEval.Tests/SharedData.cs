@@ -14,9 +14,9 @@ public static class SharedData
     public static string Require(string relativePath)
     {
         var root = Root.Value;
-        Assert.SkipWhen(root is null, "../shared/data is absent: the real public datasets live beside the repository, not in it");
+        Prerequisite.Require(root is not null, "../shared/data is absent: the real public datasets live beside the repository, not in it");
         var path = Path.Combine(root!, relativePath);
-        Assert.SkipUnless(File.Exists(path) || System.IO.Directory.Exists(path), $"{path} is absent from the shared data folder");
+        Prerequisite.Require(File.Exists(path) || System.IO.Directory.Exists(path), $"{path} is absent from the shared data folder");
         return path;
     }
 

@@ -29,7 +29,7 @@ internal static class SweBenchCommand
         var ids = new Option<string[]>("--instance") { Description = "Evaluate only this instance id (repeatable)", AllowMultipleArgumentsPerToken = false };
         var parallel = new Option<int>("--parallel") { Description = "Instances evaluated at once", DefaultValueFactory = _ => 1 };
         var timeout = new Option<int>("--timeout-s") { Description = "Wall-clock limit of each instance's test run, in seconds", DefaultValueFactory = _ => 600 };
-        var python = new Option<string>("--python") { Description = "Interpreter that runs the tests", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var python = new Option<string>("--python") { Description = "Interpreter that runs the tests (default $BASEDEVAL_PYTHON, else /usr/bin/python3)", DefaultValueFactory = _ => LocalSweBenchOptions.DefaultPython };
         var environment = new Option<SweBenchEnvironment>("--env")
         {
             Description = "Interpreter: run the checkout on --python as is; Venv: a throwaway venv over --python's packages with the checkout installed editable, offline",

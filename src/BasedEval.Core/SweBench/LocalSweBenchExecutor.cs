@@ -35,7 +35,7 @@ public enum SweBenchEnvironment
 /// <param name="PreCheck">Also runs the tests with the test patch alone, to find FAIL_TO_PASS tests that pass without any fix.</param>
 public sealed record LocalSweBenchOptions(
     string Repositories,
-    string Python = "/usr/bin/python3",
+    string Python,
     TimeSpan? TestTimeout = null,
     TimeSpan? GitTimeout = null,
     int OutputBytes = 8 << 20,
@@ -44,6 +44,9 @@ public sealed record LocalSweBenchOptions(
     string? OlderPython = null,
     bool PreCheck = true)
 {
+    /// <summary>The interpreter used where none is named: <c>BASEDEVAL_PYTHON</c>, else Debian's <c>/usr/bin/python3</c>.</summary>
+    public static string DefaultPython => System.Environment.GetEnvironmentVariable("BASEDEVAL_PYTHON") is { Length: > 0 } chosen ? chosen : "/usr/bin/python3";
+
     public string OlderPythonPath => OlderPython
         ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".pyenv", "versions", "3.9.18", "bin", "python3.9");
 }

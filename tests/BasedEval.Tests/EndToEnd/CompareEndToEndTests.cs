@@ -88,7 +88,7 @@ public class CompareEndToEndTests
     public async Task Two_thousand_items_at_concurrency_64_measured_against_the_wire()
     {
         var tcpdump = ChildProcess.FindOnPath("tcpdump");
-        Assert.SkipWhen(tcpdump is null || ChildProcess.FindOnPath("python3") is null, "needs tcpdump and python3 (apt-get install tcpdump)");
+        Prerequisite.Require(tcpdump is not null && ChildProcess.FindOnPath("python3") is not null, "needs tcpdump and python3 (apt-get install tcpdump)");
         var cancel = TestContext.Current.CancellationToken;
         using var ws = TwoThousandItems(out var script);
         await using var server = await TestLlmServer.StartAsync(script, cancel);

@@ -113,14 +113,5 @@ internal sealed class ScriptedWorkspace : IDisposable
             """);
     }
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => Cleanup.DeleteFolder(Root);
 }

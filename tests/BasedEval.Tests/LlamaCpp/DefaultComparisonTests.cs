@@ -41,7 +41,7 @@ public class DefaultComparisonTests
         }
         finally
         {
-            Directory.Delete(workspace, recursive: true);
+            Cleanup.DeleteFolder(workspace);
         }
     }
 

@@ -60,8 +60,8 @@ public class LogLikelihoodRunTests
         }
         finally
         {
-            Directory.Delete(first, recursive: true);
-            Directory.Delete(second, recursive: true);
+            Cleanup.DeleteFolder(first);
+            Cleanup.DeleteFolder(second);
         }
     }
 

@@ -95,8 +95,8 @@ public class ModelRecipeTests
         }
         finally
         {
-            Directory.Delete(first, recursive: true);
-            Directory.Delete(second, recursive: true);
+            Cleanup.DeleteFolder(first);
+            Cleanup.DeleteFolder(second);
         }
     }
 

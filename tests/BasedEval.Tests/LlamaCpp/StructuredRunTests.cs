@@ -54,8 +54,8 @@ public class StructuredRunTests
         }
         finally
         {
-            Directory.Delete(constrained, recursive: true);
-            Directory.Delete(free, recursive: true);
+            Cleanup.DeleteFolder(constrained);
+            Cleanup.DeleteFolder(free);
         }
     }
 

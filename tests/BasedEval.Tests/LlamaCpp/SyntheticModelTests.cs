@@ -85,7 +85,7 @@ public class SyntheticModelTests
         }
         finally
         {
-            Directory.Delete(folder, recursive: true);
+            Cleanup.DeleteFolder(folder);
         }
     }
 

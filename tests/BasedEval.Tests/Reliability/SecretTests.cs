@@ -57,7 +57,7 @@ public class SecretTests
         finally
         {
             Environment.SetEnvironmentVariable(variable, null);
-            Directory.Delete(copies, recursive: true);
+            Cleanup.DeleteFolder(copies);
         }
     }
 

@@ -19,8 +19,7 @@ public class BrowserReportTests
         var chromium = Chromium.Find();
         var chromedriver = FindDriver();
         var missing = chromium is null || chromedriver is null;
-        Assert.False(missing && Environment.GetEnvironmentVariable("CI") is { Length: > 0 }, "CI must run the browser test: install chromium and chromium-driver (.ci/run does)");
-        Assert.SkipWhen(missing, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
+        Prerequisite.RequireInstalledByCi(!missing, "chromium and chromedriver are not installed (apt-get install chromium chromium-driver)");
 
         using var ws = await ReportCommandTests.ComparedWorkspaceAsync();
         var report = Path.Combine(Directory.GetDirectories(ws.ReportsPath).Single(), "report.html");

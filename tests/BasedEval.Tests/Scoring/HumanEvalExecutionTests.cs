@@ -13,7 +13,7 @@ public class HumanEvalExecutionTests
     private static HumanEvalScorer Scorer(SandboxLimits? limits = null)
     {
         var sandbox = PythonSandbox.Shared;
-        Assert.SkipWhen(sandbox.UnavailableReason is not null, $"python3 is needed to execute code: {sandbox.UnavailableReason}");
+        Prerequisite.RequireInstalledByCi(sandbox.UnavailableReason is null, $"python3 is needed to execute code: {sandbox.UnavailableReason}");
         return new HumanEvalScorer(limits ?? SandboxLimits.Default with { Timeout = TimeSpan.FromSeconds(3), CpuSeconds = 4 }, sandbox);
     }
 

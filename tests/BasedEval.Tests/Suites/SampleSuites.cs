@@ -46,5 +46,5 @@ internal sealed class TempFolder : IDisposable
         return full;
     }
 
-    public void Dispose() => Directory.Delete(Path, recursive: true);
+    public void Dispose() => Cleanup.DeleteFolder(Path);
 }

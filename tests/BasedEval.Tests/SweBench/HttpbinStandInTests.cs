@@ -10,13 +10,7 @@ public sealed class HttpbinStandInTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "basedeval-httpbin-test-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
+    public void Dispose() => Cleanup.DeleteFolder(_root);
 
     [Fact]
     public async Task Httpbin_org_answers_from_loopback_over_http_and_https_and_an_outside_host_is_an_environment_error()
@@ -42,7 +36,7 @@ public sealed class HttpbinStandInTests : IDisposable
 
     private async Task<LocalSweBenchExecutor> RunnableAsync()
     {
-        var options = new LocalSweBenchOptions(Path.Combine(_root, "repos"), TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv, PreCheck: false);
+        var options = new LocalSweBenchOptions(Path.Combine(_root, "repos"), LocalSweBenchOptions.DefaultPython, TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv, PreCheck: false);
         var executor = new LocalSweBenchExecutor(options);
         await SyntheticSweBenchRepository.SkipUnlessHttpbinRunnableAsync(executor, options.Python);
         return executor;

@@ -7,7 +7,7 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "basedeval-swebench-test-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => Cleanup.DeleteFolder(_root);
 
     [Fact]
     public async Task Gold_patch_resolves_wrong_patch_does_not_and_broken_patch_fails_to_apply()
@@ -89,7 +89,7 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
     [Fact]
     public async Task In_a_venv_the_patched_checkout_is_installed_and_old_collections_aliases_import()
     {
-        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv));
+        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), LocalSweBenchOptions.DefaultPython, TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv));
         await SyntheticSweBenchRepository.SkipUnlessRunnableAsync(executor);
         var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"), installable: true);
         // Imports the installed module from outside the checkout, through an alias Python 3.10 removed.
@@ -98,13 +98,13 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
 
         var gold = await executor.EvaluateAsync(instance with { TestPatch = testPatch }, instance.Patch, TestContext.Current.CancellationToken);
 
-        Assert.SkipWhen(gold.Reason.Contains("python3-venv", StringComparison.Ordinal), gold.Reason);
+        Prerequisite.RequireInstalledByCi(!gold.Reason.Contains("python3-venv", StringComparison.Ordinal), gold.Reason);
         Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
     }
 
     private async Task<(LocalSweBenchExecutor Executor, SweBenchInstance Instance)> ValidationRepositoryAsync()
     {
-        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), TestTimeout: TimeSpan.FromSeconds(60)));
+        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), LocalSweBenchOptions.DefaultPython, TestTimeout: TimeSpan.FromSeconds(60)));
         await SyntheticSweBenchRepository.SkipUnlessRunnableAsync(executor);
         return (executor, SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos")));
     }

@@ -12,13 +12,7 @@ public sealed class RealSweBenchInstanceTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "basedeval-swebench-real-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
+    public void Dispose() => Cleanup.DeleteFolder(_root);
 
     /// <summary>
     /// requests-2317: HTTP and HTTPS calls to httpbin.org, redirects and connect timeouts, in about 20 s; seven of its eight
@@ -28,7 +22,7 @@ public sealed class RealSweBenchInstanceTests : IDisposable
     public async Task The_gold_patch_of_a_real_requests_instance_resolves_and_the_pre_check_sees_which_test_it_fixes()
     {
         var instance = SweBenchInstances.Load(SharedData.Require("swebench/swe-bench-lite.test.jsonl")).Single(i => i.InstanceId == "psf__requests-2317");
-        var options = new LocalSweBenchOptions(RequireRepositories(instance.Repo), TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv);
+        var options = new LocalSweBenchOptions(RequireRepositories(instance.Repo), LocalSweBenchOptions.DefaultPython, TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv);
         var executor = new LocalSweBenchExecutor(options);
         await SyntheticSweBenchRepository.SkipUnlessHttpbinRunnableAsync(executor, options.Python);
 
@@ -46,12 +40,12 @@ public sealed class RealSweBenchInstanceTests : IDisposable
         var configured = Environment.GetEnvironmentVariable("BASEDEVAL_SWEBENCH_REPOS");
         if (!string.IsNullOrEmpty(configured))
         {
-            Assert.SkipUnless(Directory.Exists(Path.Combine(configured, named)), $"BASEDEVAL_SWEBENCH_REPOS={configured} has no {named}");
+            Prerequisite.Require(Directory.Exists(Path.Combine(configured, named)), $"BASEDEVAL_SWEBENCH_REPOS={configured} has no {named}");
             return configured;
         }
 
         var mirror = FindMirror(repo);
-        Assert.SkipWhen(mirror is null, $"no local mirror of {repo}: neither BASEDEVAL_SWEBENCH_REPOS nor .mirror/{repo.Replace("/", "+", StringComparison.Ordinal)}/repo beside the repository");
+        Prerequisite.Require(mirror is not null, $"no local mirror of {repo}: neither BASEDEVAL_SWEBENCH_REPOS nor .mirror/{repo.Replace("/", "+", StringComparison.Ordinal)}/repo beside the repository");
         Directory.CreateDirectory(_root);
         Directory.CreateSymbolicLink(Path.Combine(_root, named), mirror!);
         return _root;

@@ -9,7 +9,7 @@ public sealed class RetrievalTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("basedeval-retrieval-").FullName;
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => Cleanup.DeleteFolder(_root);
 
     [Theory]
     [InlineData("parseHTTPHeader_v2", "parse http header v2 parsehttpheader_v2")]
@@ -108,7 +108,7 @@ public sealed class RetrievalTests : IDisposable
     /// <summary>Modules about areas, perimeters and file reading; a test file that names the buggy function more often than the module does; a binary file; and a later commit.</summary>
     private (string Repository, string BaseCommit) CreateRepository()
     {
-        Assert.SkipWhen(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is null, "git was not found on PATH");
+        Prerequisite.Require(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is not null, "git was not found on PATH");
         var repository = Path.Combine(_root, "acme__shapes");
         Directory.CreateDirectory(Path.Combine(repository, "shapes"));
         Directory.CreateDirectory(Path.Combine(repository, "tests"));

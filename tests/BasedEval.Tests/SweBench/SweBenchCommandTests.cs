@@ -9,13 +9,7 @@ public sealed class SweBenchCommandTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "basedeval-swebench-cli-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_root))
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-    }
+    public void Dispose() => Cleanup.DeleteFolder(_root);
 
     [Fact]
     public async Task Predictions_are_scored_into_a_table_a_rate_and_a_json_report_and_gold_validates()
@@ -66,7 +60,7 @@ public sealed class SweBenchCommandTests : IDisposable
 
     private async Task<SweBenchInstance> CreateAsync()
     {
-        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos")));
+        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), LocalSweBenchOptions.DefaultPython));
         await SyntheticSweBenchRepository.SkipUnlessRunnableAsync(executor);
         var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
         await File.WriteAllTextAsync(Path.Combine(_root, "instances.jsonl"), SyntheticSweBenchRepository.Record(instance) + "\n", TestContext.Current.CancellationToken);

@@ -14,7 +14,7 @@ public sealed class SweBenchGenerateTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("basedeval-swebench-generate-").FullName;
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => Cleanup.DeleteFolder(_root);
 
     [Fact]
     public async Task Generated_patches_are_stored_samples_whose_predictions_evaluate_and_compare_by_instance()
@@ -119,7 +119,7 @@ public sealed class SweBenchGenerateTests : IDisposable
     /// <summary>Three instances of one repository and commit; each issue names its key, so the server can tell them apart.</summary>
     private async Task<SweBenchInstance> CreateAsync()
     {
-        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos")));
+        var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), LocalSweBenchOptions.DefaultPython));
         await SyntheticSweBenchRepository.SkipUnlessRunnableAsync(executor);
         var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
         var records = Enumerable.Range(1, 3).Select(n => SyntheticSweBenchRepository.Record(instance with

@@ -17,19 +17,17 @@ internal static class SyntheticSweBenchRepository
     public static async Task SkipUnlessRunnableAsync(LocalSweBenchExecutor executor)
     {
         var unavailable = await executor.UnavailableReasonAsync(TestContext.Current.CancellationToken);
-        Assert.SkipWhen(unavailable is not null, $"the local SWE-bench runner needs pytest: {unavailable}");
-        Assert.SkipWhen(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is null, "git was not found on PATH");
+        Prerequisite.RequireInstalledByCi(unavailable is null, $"the local SWE-bench runner needs pytest: {unavailable}");
+        Prerequisite.Require(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is not null, "git was not found on PATH");
     }
 
     /// <summary>Skips the calling test where the runner or the loopback httpbin that psf/requests instances need cannot run.</summary>
     public static async Task SkipUnlessHttpbinRunnableAsync(LocalSweBenchExecutor executor, string python)
     {
         await SkipUnlessRunnableAsync(executor);
-        Assert.SkipWhen(executor.IsolationWarning is not null, $"the httpbin stand-in needs a private network namespace: {executor.IsolationWarning}");
-        if (await HttpbinStandIn.UnavailableReasonAsync(python, TestContext.Current.CancellationToken) is { } unavailable)
-        {
-            Assert.Skip(unavailable);
-        }
+        Prerequisite.Require(executor.IsolationWarning is null, $"the httpbin stand-in needs a private network namespace: {executor.IsolationWarning}");
+        var httpbin = await HttpbinStandIn.UnavailableReasonAsync(python, TestContext.Current.CancellationToken);
+        Prerequisite.RequireInstalledByCi(httpbin is null, httpbin!);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ internal sealed class LoopbackConnection : IDisposable
     /// <summary>A connection whose client end is read by <paramref name="pump"/>, or on the reader's turn where it is null.</summary>
     public static async Task<LoopbackConnection> OpenAsync(ReceivePump? pump)
     {
-        Assert.SkipUnless(KernelTimestampedStream.Supported, "kernel receive timestamps are read on 64-bit Linux only");
+        Prerequisite.Require(KernelTimestampedStream.Supported, "kernel receive timestamps are read on 64-bit Linux only");
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         var client = new Socket(SocketType.Stream, ProtocolType.Tcp);

@@ -53,8 +53,8 @@ public class ReceivePumpTests
     [Fact]
     public void The_process_uses_io_uring_where_the_kernel_offers_it()
     {
-        Assert.SkipUnless(OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64, "the receive pumps run on x64 Linux only");
-        Assert.SkipWhen(IoUringPump.Value is null, "this kernel or sandbox refuses io_uring");
+        Prerequisite.Require(OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64, "the receive pumps run on x64 Linux only");
+        Prerequisite.Require(IoUringPump.Value is not null, "this kernel or sandbox refuses io_uring");
         Assert.IsType<IoUringReceivePump>(ReceivePump.Shared);
     }
 
@@ -149,7 +149,7 @@ public class ReceivePumpTests
     public async Task Chunks_that_arrive_while_a_collection_stops_the_process_keep_their_own_arrivals()
     {
         var pump = Pump("io_uring");
-        Assert.SkipWhen(ChildProcess.FindOnPath("python3") is null, "the sender is a python3 process (apt-get install python3)");
+        Prerequisite.RequireInstalledByCi(ChildProcess.FindOnPath("python3") is not null, "the sender is a python3 process (apt-get install python3)");
         var cancel = TestContext.Current.CancellationToken;
         using (await LoopbackConnection.OpenAsync(pump))
         {
@@ -223,7 +223,7 @@ public class ReceivePumpTests
     private static ReceivePump Pump(string kind)
     {
         var pump = kind == "io_uring" ? IoUringPump.Value : EpollPump.Value;
-        Assert.SkipWhen(pump is null, $"the {kind} receive pump does not run here (x64 Linux; io_uring from Linux 6.0, where no sandbox filters it)");
+        Prerequisite.Require(pump is not null, $"the {kind} receive pump does not run here (x64 Linux; io_uring from Linux 6.0, where no sandbox filters it)");
         return pump!;
     }
 

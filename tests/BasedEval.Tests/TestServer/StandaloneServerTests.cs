@@ -59,5 +59,5 @@ public sealed class StandaloneServerTests : IDisposable
         Assert.Contains("--script", error, StringComparison.Ordinal);
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => Cleanup.DeleteFolder(_directory);
 }

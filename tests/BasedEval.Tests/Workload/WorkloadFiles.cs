@@ -38,14 +38,5 @@ internal sealed class WorkloadFiles : IDisposable
 
     private static string Escape(string text) => System.Text.Json.JsonEncodedText.Encode(text).ToString();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => Cleanup.DeleteFolder(Root);
 }

@@ -23,10 +23,13 @@ public static class BasedEvalApp
         return root;
     }
 
-    public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null)
+    /// <param name="cancellationToken">Cancelled to ask the verb to stop cleanly (the process's termination signals).</param>
+    public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
         var parse = Build().Parse(args);
-        var configuration = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error };
+        // Signals are the caller's (see TerminationSignals): System.CommandLine's own handler would end the process with
+        // 130 two seconds after Ctrl+C, before a run could mark itself interrupted.
+        var configuration = new InvocationConfiguration { Output = output ?? Console.Out, Error = error ?? Console.Error, ProcessTerminationTimeout = null };
         if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
         {
             foreach (var e in parse.Errors)
@@ -38,6 +41,6 @@ public static class BasedEvalApp
             return Core.Gating.ExitCodes.InvalidInput;
         }
 
-        return await parse.InvokeAsync(configuration);
+        return await parse.InvokeAsync(configuration, cancellationToken);
     }
 }

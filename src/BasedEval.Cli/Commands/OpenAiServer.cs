@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -8,7 +9,9 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace BasedEval.Cli.Commands;
@@ -16,7 +19,11 @@ namespace BasedEval.Cli.Commands;
 /// <summary>Where <see cref="OpenAiServer"/> listens and what it serves.</summary>
 /// <param name="Port">0 picks a free port.</param>
 /// <param name="ModelId">The id /v1/models lists and responses carry; the file name without extension unless set.</param>
-public sealed record OpenAiServerOptions(string Host = "127.0.0.1", int Port = 8080, string? ModelId = null);
+/// <param name="ShutdownGrace">How long requests in flight may go on once the server is asked to stop.</param>
+public sealed record OpenAiServerOptions(string Host = "127.0.0.1", int Port = 8080, string? ModelId = null)
+{
+    public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
+}
 
 /// <summary>
 /// OpenAI-compatible HTTP endpoints over an in-process <see cref="LlamaEngine"/>: <c>POST /v1/chat/completions</c> and
@@ -52,6 +59,9 @@ public sealed partial class OpenAiServer : IAsyncDisposable
         // The server serves no files; rooting it at the assembly keeps it independent of a working folder that may be gone.
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
         builder.Logging.ClearProviders();
+        // Termination signals belong to the command that owns this server, which stops it through DisposeAsync.
+        builder.Services.AddSingleton<IHostLifetime, OwnerStoppedLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownGrace);
         builder.WebHost.UseKestrel(kestrel => kestrel.Listen(ip, options.Port));
         var app = builder.Build();
         var server = new OpenAiServer(app, engine, options.ModelId ?? Path.GetFileNameWithoutExtension(engine.Model.Path));
@@ -64,6 +74,10 @@ public sealed partial class OpenAiServer : IAsyncDisposable
         return server;
     }
 
+    /// <summary>
+    /// Stops accepting connections, lets requests in flight finish for up to <see cref="OpenAiServerOptions.ShutdownGrace"/>,
+    /// then aborts the rest (their generations stop and free their slots).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -101,6 +115,13 @@ public sealed partial class OpenAiServer : IAsyncDisposable
         catch (Exception e) when (e is JsonException or BadRequestException)
         {
             await WriteErrorAsync(context, StatusCodes.Status400BadRequest, e.Message);
+            return;
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            var limit = context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize;
+            await WriteErrorAsync(context, e.StatusCode, string.Create(CultureInfo.InvariantCulture,
+                $"the request body is larger than this server's limit of {limit:N0} bytes; send a shorter prompt"));
             return;
         }
 
@@ -331,4 +352,12 @@ public sealed partial class OpenAiServer : IAsyncDisposable
             await context.Response.Body.FlushAsync(context.RequestAborted);
         }
     }
+}
+
+/// <summary>A host lifetime that leaves signals alone: the server is started and stopped by the command that owns it.</summary>
+internal sealed class OwnerStoppedLifetime : IHostLifetime
+{
+    public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -17,9 +17,10 @@ internal static class ServeCommand
         var contextSize = new Option<int>("--context-size") { Description = "Tokens per request, prompt and output together", DefaultValueFactory = _ => 4096 };
         var threads = new Option<int>("--threads") { Description = "CPU threads; 0 uses every processor", DefaultValueFactory = _ => 0 };
         var gpuLayers = new Option<int>("--gpu-layers") { Description = "Layers offloaded to a GPU where there is one; -1 offloads all", DefaultValueFactory = _ => LlamaModel.AllLayers };
+        var grace = new Option<double>("--grace-s") { Description = "On SIGTERM or Ctrl+C, seconds that requests in flight may take to finish before they are cut", DefaultValueFactory = _ => 10 };
         var command = new Command("serve", "Serve a GGUF model over OpenAI-compatible HTTP: /v1/chat/completions, /v1/completions, /v1/models")
         {
-            model, host, port, parallel, contextSize, threads, gpuLayers,
+            model, host, port, parallel, contextSize, threads, gpuLayers, grace,
         };
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(parse, async output =>
         {
@@ -28,9 +29,9 @@ internal static class ServeCommand
                 throw new ConfigException($"--port {parse.GetValue(port)} is not a port", "give a port from 1 to 65535, or 0 for a free one");
             }
 
-            if (parse.GetValue(parallel) is < 1 or > 256 || parse.GetValue(contextSize) < 16 || parse.GetValue(threads) < 0)
+            if (parse.GetValue(parallel) is < 1 or > 256 || parse.GetValue(contextSize) < 16 || parse.GetValue(threads) < 0 || parse.GetValue(grace) is < 0 or > 3600)
             {
-                throw new ConfigException("--parallel, --context-size or --threads is out of range", "use --parallel 1 to 256, --context-size of at least 16, --threads 0 or more");
+                throw new ConfigException("--parallel, --context-size, --threads or --grace-s is out of range", "use --parallel 1 to 256, --context-size of at least 16, --threads 0 or more, --grace-s 0 to 3600");
             }
 
             LlamaModel loaded;
@@ -54,7 +55,7 @@ internal static class ServeCommand
                 OpenAiServer server;
                 try
                 {
-                    server = await OpenAiServer.StartAsync(engine, new OpenAiServerOptions(parse.GetValue(host)!, parse.GetValue(port)), cancellationToken);
+                    server = await OpenAiServer.StartAsync(engine, new OpenAiServerOptions(parse.GetValue(host)!, parse.GetValue(port)) { ShutdownGrace = TimeSpan.FromSeconds(parse.GetValue(grace)) }, cancellationToken);
                 }
                 catch (ArgumentException e)
                 {
@@ -76,10 +77,13 @@ internal static class ServeCommand
                     }
                     catch (OperationCanceledException)
                     {
-                        // Ctrl+C is how a server is meant to stop.
+                        // A termination signal is how a server is meant to stop.
+                        await output.WriteLineAsync($"stopping: no new connections; requests in flight have {parse.GetValue(grace)} s to finish");
                     }
                 }
             }
+
+            await output.WriteLineAsync("stopped");
 
             return ExitCodes.Pass;
         }));

@@ -42,6 +42,11 @@ internal static class CommandSupport
             await error.WriteLineAsync($"stopped: {e.Reason}. Everything answered is stored (run {e.RunId}); once the cause is fixed, finish it with `basedeval run --target {e.TargetName} --resume {e.RunId}`");
             return ExitCodes.RunError;
         }
+        catch (RunInterruptedException e)
+        {
+            await error.WriteLineAsync($"interrupted: everything answered is stored and run {e.RunId} is marked interrupted; finish it with `basedeval run --target {e.TargetName} --resume {e.RunId}`");
+            return ExitCodes.RunError;
+        }
         catch (OperationCanceledException)
         {
             await error.WriteLineAsync("interrupted: everything that finished is stored; continue with `basedeval run --resume <run-id>` (ids: `basedeval runs`)");

@@ -28,7 +28,7 @@ internal static class RunCommand
             await output.WriteLineAsync($"run {outcome.RunId}: {outcome.Succeeded} succeeded, {outcome.Failed} failed, {outcome.FromCache} from cache, {outcome.Retries} retries");
             if (outcome.Status == RunStatus.Interrupted)
             {
-                throw new OperationCanceledException();
+                throw new RunInterruptedException(outcome.RunId, parse.GetValue(target)!);
             }
 
             if (outcome.Status == RunStatus.Stopped)

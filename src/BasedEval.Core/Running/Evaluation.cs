@@ -114,7 +114,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             case RunStatus.Stopped:
                 throw new RunStoppedException(outcome.RunId, targetName, outcome.StopReason ?? "a protection stopped the run");
             case RunStatus.Interrupted:
-                throw new OperationCanceledException("the comparison was interrupted before both runs finished");
+                throw new RunInterruptedException(outcome.RunId, targetName);
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
 using BasedEval.Core.Storage;
 using BasedEval.Tests.EndToEnd;
 using BasedEval.TestServer;
@@ -6,8 +8,8 @@ using BasedEval.TestServer;
 namespace BasedEval.Tests.Reliability;
 
 /// <summary>
-/// The real `basedeval` process killed with SIGKILL mid-run, then resumed: nothing lost, nothing stored twice, and no
-/// request whose sample had been committed is sent again.
+/// The real `basedeval` process killed with SIGKILL, or stopped with Ctrl+C, mid-run, then resumed: nothing lost, nothing
+/// stored twice, and no request whose sample had been committed is sent again.
 /// </summary>
 public class CrashResumeTests
 {
@@ -80,5 +82,63 @@ public class CrashResumeTests
         Assert.Equal(Items, server.Requests.Where(r => r.Completed && r.StatusCode == 200).Select(r => r.Key).Distinct().Count());
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"killed after {answeredAtKill.Count} answers: {committed.Count} committed, {answeredTwice.Count} answered but not committed (sent again), {afterKill.Count} requests on resume");
+    }
+
+    [Fact]
+    public async Task Ctrl_C_stores_what_was_answered_marks_the_run_interrupted_prints_its_resume_command_and_exits_4()
+    {
+        const int items = 200;
+        using var ws = new ReliabilityWorkspace(items, subjects: 2);
+        await using var server = await TestLlmServer.StartAsync(ws.Script(ttftMs: 15), TestContext.Current.CancellationToken);
+        ws.WriteConfig(server.BaseUrl, concurrency: 1);
+
+        var start = DotnetProcess.StartInfo("basedeval.dll", ws.Root, "run", "--config", ws.ConfigPath, "--target", "t");
+        // As from a terminal: a test host started in the background passes SIGINT on as ignored, and .NET keeps it so.
+        start.ArgumentList.Insert(0, start.FileName);
+        start.ArgumentList.Insert(0, "--default-signal=INT");
+        start.FileName = "env";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        while (server.SuccessfulRequestCount("m") < items / 4)
+        {
+            if (process.HasExited)
+            {
+                Assert.Fail("the run ended before it could be interrupted: " + await output + await error);
+            }
+
+            await Task.Delay(5, deadline.Token);
+        }
+
+        using (var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await interrupt.WaitForExitAsync(deadline.Token);
+        }
+
+        await process.WaitForExitAsync(deadline.Token);
+        var printed = await output + await error;
+        Assert.True(process.ExitCode == 4, $"exit {process.ExitCode}: {printed}");
+        var resume = Regex.Match(printed, @"`basedeval run --target t --resume (run-[^`]+)`");
+        Assert.True(resume.Success, printed);
+        var runId = resume.Groups[1].Value;
+        var requestsAtStop = server.Requests.Count;
+        int committed;
+        await using (var store = await SqliteResultStore.OpenAsync(ws.StorePath, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(RunStatus.Interrupted, (await store.GetRunAsync(runId, TestContext.Current.CancellationToken))!.Status);
+            var samples = await store.GetSamplesAsync(runId, TestContext.Current.CancellationToken);
+            // A clean stop commits every answer that arrived: only the request cut in flight is left to send.
+            var answered = server.Requests.Where(r => r.Completed && r.StatusCode == 200).Select(r => r.Key!).ToHashSet();
+            Assert.True(answered.SetEquals(samples.Select(ReliabilityWorkspace.KeyOf)), $"{answered.Count} answered, {samples.Count} stored");
+            committed = samples.Count;
+        }
+
+        var resumed = await CliRunner.RunAsync(ws.Root, "run", "--config", ws.ConfigPath, "--target", "t", "--resume", runId);
+
+        Assert.True(resumed.ExitCode == 0, resumed.Output + resumed.Error);
+        Assert.Equal(items - committed, server.Requests.Count - requestsAtStop);
+        Assert.Equal(items, server.Requests.Where(r => r.Completed && r.StatusCode == 200).Select(r => r.Key).Distinct().Count());
     }
 }

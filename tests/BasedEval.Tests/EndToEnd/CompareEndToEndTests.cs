@@ -56,6 +56,7 @@ public class CompareEndToEndTests
         Assert.Equal(2, runs.Count);
         var worstTtftError = 0.0;
         var errors = new List<double>();
+        var earliest = double.MaxValue;
         foreach (var run in runs)
         {
             var samples = await store.GetSamplesAsync(run.Id, TestContext.Current.CancellationToken);
@@ -67,6 +68,7 @@ public class CompareEndToEndTests
             {
                 worstTtftError = Math.Max(worstTtftError, Math.Abs(sample.Timings!.TtftMs!.Value - scripted));
                 errors.Add(Math.Abs(sample.Timings!.TtftMs!.Value - scripted));
+                earliest = Math.Min(earliest, sample.Timings!.TtftMs!.Value - scripted);
                 // "The option numbered as asked is listed here.\n**Answer: X**" is 10 tokens by the server's rule.
                 Assert.Equal(10, sample.Usage.OutputTokens);
             }
@@ -75,7 +77,10 @@ public class CompareEndToEndTests
         errors.Sort();
         TestContext.Current.TestOutputHelper?.WriteLine($"|TTFT − scripted| p50 {errors[errors.Count / 2]:0.000} ms, p99 {errors[(int)(errors.Count * 0.99)]:0.000} ms, {errors.Count(e => e > 2)} of {errors.Count} over 2 ms");
         TestContext.Current.TestOutputHelper?.WriteLine($"worst |TTFT − scripted| over 4,000 samples at concurrency 64: {worstTtftError:0.000} ms");
-        Assert.True(errors[errors.Count / 2] < 50, $"median TTFT error {errors[errors.Count / 2]} ms");
+        // The request starts at its first byte sent and the server counts from its last byte's arrival, so no sample can
+        // come early by more than the millisecond of moving kernel stamps between clocks. How close they come is the
+        // figure of the explicit in_processes_of_their_own run; a busy machine moves it, so it is not bounded here.
+        Assert.True(earliest >= -1, $"a TTFT came {-earliest:0.000} ms before the scripted one");
         Assert.True(File.Exists(Path.Combine(ws.ReportsPath, json.RootElement.GetProperty("id").GetString()!, "summary.md")));
     }
 

@@ -153,15 +153,16 @@ public class LimiterTests
         }
 
         Assert.False(await breaker.EnterAsync(TestContext.Current.CancellationToken));
+        // Started before the breaker opens, so the pause can only look longer on this clock, never shorter.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < 3; i++)
         {
             breaker.Record(probe: false, succeeded: false, countsAsFailure: true);
         }
 
         Assert.Equal(1, breaker.Openings);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         Assert.True(await breaker.EnterAsync(TestContext.Current.CancellationToken));
-        Assert.True(clock.ElapsedMilliseconds >= 140, $"the probe went after {clock.ElapsedMilliseconds} ms");
+        Assert.True(clock.Elapsed.TotalMilliseconds >= 150 - 0.01, $"the probe went after {clock.Elapsed.TotalMilliseconds:F3} ms");
         var second = breaker.EnterAsync(TestContext.Current.CancellationToken).AsTask();
         await Task.Delay(60, TestContext.Current.CancellationToken);
         Assert.False(second.IsCompleted);

@@ -96,13 +96,17 @@ public class KernelTimestampedStreamTests
         var stamp = new ArrivalStamp();
         ArrivalStamp.Current = stamp;
         var buffer = new byte[64];
+        var readStartMs = (DateTimeOffset.UtcNow - sentUtc).TotalMilliseconds;
         var read = await stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
         var readMs = (DateTimeOffset.UtcNow - sentUtc).TotalMilliseconds;
 
         Assert.Equal(10, read);
         // A timer may fire a little before its 300 ms on the wall clock; late enough is what matters.
         Assert.True(readMs >= 250, $"read {readMs:F1} ms after sending; the test needs a late read");
-        Assert.InRange(stamp.ArrivalMs(sentUtc, readMs), 0, 50);
+        // Stamped between the send and the read's start, however late the read: a stamp taken by the read itself, or
+        // none (which reads as the read's own time), would come after the read began.
+        var arrivalMs = stamp.ArrivalMs(sentUtc, readMs);
+        Assert.True(arrivalMs >= 0 && arrivalMs < readStartMs, $"stamped {arrivalMs:F1} ms after sending; the read began at {readStartMs:F1} ms");
 
         // The end of the stream reads as 0 bytes, as a NetworkStream's does.
         accepted.Shutdown(SocketShutdown.Send);

@@ -67,6 +67,7 @@ public class ReceivePumpTests
         var startUtc = DateTimeOffset.UtcNow;
         await connection.Accepted.SendAsync("data: 1\n\n"u8.ToArray(), cancel);
         await Task.Delay(100, cancel);
+        var secondSentMs = (DateTimeOffset.UtcNow - startUtc).TotalMilliseconds;
         await connection.Accepted.SendAsync("data: 2\n\n"u8.ToArray(), cancel);
         // Both wait unread; the kernel alone would hand them over as one read stamped with the second's arrival.
         await Task.Delay(200, cancel);
@@ -81,9 +82,10 @@ public class ReceivePumpTests
 
         Assert.Equal(9, first);
         Assert.Equal(9, second);
-        // Each its own: the first at once, the second about 100 ms later (a timer may fire a little early).
-        Assert.InRange(firstArrival, 0, 90);
-        Assert.True(secondArrival - firstArrival >= 90, $"second chunk {secondArrival - firstArrival:F1} ms after the first");
+        // Each its own, on either side of the second send: one stamp for both, or the read's own time, would put the first
+        // after the second send began.
+        Assert.True(firstArrival >= 0 && firstArrival < secondSentMs, $"first chunk stamped {firstArrival:F1} ms in; the second was sent at {secondSentMs:F1} ms");
+        Assert.True(secondArrival >= secondSentMs, $"second chunk stamped {secondArrival:F1} ms in, before it was sent at {secondSentMs:F1} ms");
     }
 
     [Theory]

@@ -6,7 +6,9 @@ using BasedEval.TestServer;
 
 namespace BasedEval.Tests.TestServer;
 
-internal sealed record SseEvent(string? Name, string Data, double ArrivedMs)
+/// <param name="ArrivedMs">Since the client began sending the request.</param>
+/// <param name="ArrivedTimestamp">Stopwatch timestamp of the same moment, to set against the server's own stamps.</param>
+internal sealed record SseEvent(string? Name, string Data, double ArrivedMs, long ArrivedTimestamp)
 {
     public JsonElement Json => JsonDocument.Parse(Data).RootElement;
 }
@@ -71,8 +73,9 @@ internal sealed class ServerClient : IDisposable
     }
 
     /// <summary>Reads events until the stream ends or breaks; a break is returned, not thrown, with what came before it.</summary>
+    /// <param name="received">Called as each event is read, before the next read: a test can look at the server or cancel there.</param>
     public async Task<(HttpResponseMessage Response, string Raw, List<SseEvent> Events, Exception? Failure)> StreamUntilFailureAsync(
-        HttpRequestMessage request, CancellationToken cancellationToken)
+        HttpRequestMessage request, CancellationToken cancellationToken, Action<SseEvent>? received = null)
     {
         var start = Stopwatch.GetTimestamp();
         var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
@@ -109,7 +112,8 @@ internal sealed class ServerClient : IDisposable
             }
             else if (line.Length == 0 && data is not null)
             {
-                events.Add(new SseEvent(name, data, Stopwatch.GetElapsedTime(start).TotalMilliseconds));
+                events.Add(Event(name, data, start));
+                received?.Invoke(events[^1]);
                 name = null;
                 data = null;
             }
@@ -117,10 +121,17 @@ internal sealed class ServerClient : IDisposable
 
         if (data is not null)
         {
-            events.Add(new SseEvent(name, data, Stopwatch.GetElapsedTime(start).TotalMilliseconds));
+            events.Add(Event(name, data, start));
+            received?.Invoke(events[^1]);
         }
 
         return (response, raw.ToString(), events, null);
+    }
+
+    private static SseEvent Event(string? name, string data, long start)
+    {
+        var now = Stopwatch.GetTimestamp();
+        return new SseEvent(name, data, Stopwatch.GetElapsedTime(start, now).TotalMilliseconds, now);
     }
 
     public static IEnumerable<string> OpenAiContents(IEnumerable<SseEvent> events) =>

@@ -6,8 +6,8 @@ using BasedEval.TestServer;
 namespace BasedEval.Tests.TestServer;
 
 /// <summary>
-/// How close a client's measured TTFT comes to the scripted one, with client and server sharing the
-/// process. The bound asserted here is loose because CI machines are noisy; the figures are printed.
+/// A client's measured TTFT against the scripted one, with client and server sharing the process: never early, at
+/// concurrency 1 and 64. The figures are printed; the benchmark TimedStreamBenchmarks is where they are judged.
 /// It runs alone so that the other tests' work does not show up in its figures.
 /// </summary>
 [Collection(nameof(TtftPrecisionTests))]
@@ -19,7 +19,7 @@ public class TtftPrecisionTests
     [Theory]
     [InlineData(1, 40)]
     [InlineData(64, 4)]
-    public async Task Measured_ttft_stays_close_to_the_scripted_one(int concurrency, int requestsPerWorker)
+    public async Task Measured_ttft_is_never_before_the_scripted_one(int concurrency, int requestsPerWorker)
     {
         var script = new ServerScript
         {
@@ -59,10 +59,9 @@ public class TtftPrecisionTests
             $"concurrency {concurrency}, {errors.Length} requests: TTFT error p50 {median:F3} ms, " +
             $"p99 {errors[(int)(errors.Length * 0.99)]:F3} ms, min {errors[0]:F3} ms, max {errors[^1]:F3} ms");
 
-        // The client's clock starts before the server's arrival stamp, so an honest server can never look early.
+        // The client's clock starts before the server's arrival stamp, so an honest server can never look early. How late
+        // it looks depends on how busy the machine is: TimedStreamBenchmarks measures that against a plain wait.
         Assert.True(errors[0] > -0.5, $"TTFT came {-errors[0]:F3} ms early");
-        // The median, not the maximum: on a shared CI machine single requests can lose tens of ms to other processes.
-        Assert.True(median < 50, $"median TTFT error {median:F3} ms");
     }
 
     private static async Task<double> MeasureTtftAsync(HttpClient client, Uri url)

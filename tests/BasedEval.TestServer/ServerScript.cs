@@ -130,6 +130,10 @@ public enum FaultKind
     [JsonStringEnumMemberName("stall_mid_stream")]
     StallMidStream,
 
+    /// <summary>A 200 stream whose events carry no answer (OpenAI: chunks with <c>choices: []</c>; Anthropic: no message), then a clean end.</summary>
+    [JsonStringEnumMemberName("empty_choices")]
+    EmptyChoices,
+
     /// <summary>Every content chunk comes StallMs later than the one before would have.</summary>
     [JsonStringEnumMemberName("slow_drip")]
     SlowDrip,

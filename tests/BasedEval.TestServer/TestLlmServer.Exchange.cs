@@ -83,6 +83,16 @@ public sealed partial class TestLlmServer
 
             var created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var openAiUsage = usage is not null && request.StreamUsage;
+            if (fault?.Kind == FaultKind.EmptyChoices)
+            {
+                var empty = Frames.OpenAiUsageChunk(id, created, model.Name, usage ?? new Frames.Usage(0, 0, 0));
+                await WriteAsync(api == Api.OpenAi ? empty : Frames.AnthropicPing);
+                byte[][] rest = api == Api.OpenAi ? [empty, Frames.OpenAiDone] : [Frames.AnthropicMessageStop];
+                await server._clock.WriteWhenDueAsync(new ScheduledFrames(
+                    context.Response.BodyWriter, rest, [.. Enumerable.Repeat(ContentDeadline(0, chunks.Count), rest.Length)], null, null, _aborted));
+                return;
+            }
+
             byte[][] content;
             byte[][] tail;
             if (api == Api.OpenAi)

@@ -83,6 +83,7 @@ public sealed class AnthropicTarget(TargetConfig config, string? apiKey, HttpMes
             switch (eventType)
             {
                 case "message_start":
+                    state.AnswerSeen = true;
                     if (root.TryGetProperty("message", out var message) && message.TryGetProperty("usage", out var startUsage))
                     {
                         var input = IntOrNull(startUsage, "input_tokens") ?? 0;

@@ -117,6 +117,12 @@ public abstract class HttpTargetBase : ITarget
                 throw new TargetException(TargetErrorKind.Connection, $"{Name}: the stream ended before its end marker ({EndMarker}); the answer may be cut short");
             }
 
+            if (!state.AnswerSeen)
+            {
+                // A 200 whose events carry no answer at all is a broken reply, not an empty answer to score as wrong.
+                throw new TargetException(TargetErrorKind.Protocol, $"{Name}: the stream ended without an answer (no event carried a choice or a message)");
+            }
+
             return state.ToResponse(e2eMs);
         }
     }
@@ -338,6 +344,9 @@ public abstract class HttpTargetBase : ITarget
         public DateTimeOffset RequestStartUtc { get; } = requestStartUtc;
 
         public bool Completed { get; set; }
+
+        /// <summary>Whether any event carried the answer itself (an OpenAI choice, an Anthropic message), even an empty one.</summary>
+        public bool AnswerSeen { get; set; }
 
         public string? FinishReason { get; set; }
 

@@ -118,6 +118,7 @@ public sealed class OpenAiChatTarget(TargetConfig config, string? apiKey, HttpMe
 
             if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
             {
+                state.AnswerSeen = true;
                 var choice = choices[0];
                 if (choice.TryGetProperty("delta", out var delta) && delta.ValueKind == JsonValueKind.Object)
                 {

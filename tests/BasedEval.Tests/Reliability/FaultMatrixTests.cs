@@ -27,6 +27,7 @@ public class FaultMatrixTests
         { "reset mid-stream", new FaultRule { Kind = FaultKind.ResetMidStream }, TargetErrorKind.Connection },
         { "truncated SSE", new FaultRule { Kind = FaultKind.TruncatedStream }, TargetErrorKind.Connection },
         { "invalid JSON chunk", new FaultRule { Kind = FaultKind.InvalidJsonChunk }, TargetErrorKind.Protocol },
+        { "200 stream without a choice", new FaultRule { Kind = FaultKind.EmptyChoices }, TargetErrorKind.Protocol },
         { "stalled stream", new FaultRule { Kind = FaultKind.StallMidStream, StallMs = 6000 }, TargetErrorKind.Timeout },
     };
 

@@ -41,7 +41,7 @@ internal static class BenchCommand
             var bounds = WorkloadCommandSupport.Bounds(parse.GetValue(duration) ?? 30, parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(warmupRequests), parse.GetValue(maxInFlight), targetConfig);
             var slos = evalConfig.Slos ?? SloConfig.None;
 
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var sweep = await new SaturationSweep(new WorkloadReplay(evalConfig, store, CommandSupport.Targets())).RunAsync(
                 targetConfig, workloadConfig, closed, sweepLevels, parse.GetValue(cv), bounds,
                 level => output.WriteLine(string.Create(CultureInfo.InvariantCulture,

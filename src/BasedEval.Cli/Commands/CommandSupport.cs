@@ -42,6 +42,18 @@ internal static class CommandSupport
             await error.WriteLineAsync($"stopped: {e.Reason}. Everything answered is stored (run {e.RunId}); once the cause is fixed, finish it with `basedeval run --target {e.TargetName} --resume {e.RunId}`");
             return ExitCodes.RunError;
         }
+        catch (StoreBusyException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.RunError;
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // The store failed after it opened (the disk filled, another process held it past store_timeout_s): what was
+            // committed before stays committed.
+            await error.WriteLineAsync($"error: the result store failed: {e.Message}; everything committed before is kept, run the command again once the cause is fixed (`basedeval run --resume <id>` for a run)");
+            return ExitCodes.RunError;
+        }
         catch (RunInterruptedException e)
         {
             await error.WriteLineAsync($"interrupted: everything answered is stored and run {e.RunId} is marked interrupted; finish it with `basedeval run --target {e.TargetName} --resume {e.RunId}`");
@@ -54,6 +66,6 @@ internal static class CommandSupport
         }
     }
 
-    public static Task<SqliteResultStore> OpenStoreAsync(EvalConfig config, CancellationToken cancellationToken) =>
-        SqliteResultStore.OpenAsync(config.StorePath, cancellationToken);
+    public static Task<SqliteResultStore> OpenStoreAsync(EvalConfig config, ParseResult parse, CancellationToken cancellationToken) =>
+        SqliteResultStore.OpenAsync(config.StorePath, cancellationToken, config.StoreTimeout, parse.InvocationConfiguration.Error.WriteLine);
 }

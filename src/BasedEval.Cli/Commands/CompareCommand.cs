@@ -28,7 +28,7 @@ internal static class CompareCommand
                 throw new ConfigException("--baseline-run and --candidate-run go together", "give both run ids, or neither to run the models now");
             }
 
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var evaluation = new Evaluation(evalConfig, store, CommandSupport.Targets(), ConsoleRunObserver.For(output));
             var outcome = await evaluation.CompareAsync(
                 new CompareRequest(parse.GetValue(comparison), parse.GetValue(baseline), parse.GetValue(candidate), parse.GetValue(limit), parse.GetValue(baselineRun), parse.GetValue(candidateRun)),

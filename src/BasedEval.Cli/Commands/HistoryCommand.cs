@@ -21,7 +21,7 @@ internal static class HistoryCommand
             var evalConfig = ConfigLoader.Load(parse.GetValue(config)!);
             var targetName = parse.GetValue(target)!;
             var suiteName = parse.GetValue(suite)!;
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var history = await RunHistory.LoadAsync(store, targetName, suiteName, cancellationToken);
             if (history.Points.Count == 0)
             {

@@ -43,7 +43,7 @@ internal static class ReplayCommand
             var slos = evalConfig.Slos ?? SloConfig.None;
             var factory = CommandSupport.Targets();
 
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var replay = await new WorkloadReplay(evalConfig, store, factory).RunAsync(targetConfig, workloadConfig, model, bounds, cancellationToken);
             await output.WriteAsync(WorkloadDisplay.Metrics(replay, slos));
             var monthly = CostProjection.MonthlyVolume(workloadConfig, replay.RecordedRequestsPerSecond);

@@ -33,7 +33,7 @@ internal static class ReportCommand
             }
 
             var selection = ReportSet.Select(parse.GetValue(format)!, new HtmlReportWriter(parse.GetValue(monthly)));
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var record = await store.GetComparisonAsync(comparisonId, cancellationToken)
                 ?? throw NotFound(comparisonId, await store.GetRunAsync(comparisonId, cancellationToken) is not null, evalConfig);
             var comparison = Read(record);

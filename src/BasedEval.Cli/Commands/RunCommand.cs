@@ -20,7 +20,7 @@ internal static class RunCommand
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(parse, async output =>
         {
             var evalConfig = ConfigLoader.Load(parse.GetValue(config)!);
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var evaluation = new Evaluation(evalConfig, store, CommandSupport.Targets(), ConsoleRunObserver.For(output));
             var outcome = await evaluation.RunAsync(
                 new RunRequest(parse.GetValue(target)!, parse.GetValue(suites) ?? [], parse.GetValue(limit), parse.GetValue(resume)),

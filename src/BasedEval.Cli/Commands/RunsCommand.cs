@@ -14,7 +14,7 @@ internal static class RunsCommand
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(parse, async output =>
         {
             var evalConfig = ConfigLoader.Load(parse.GetValue(config)!);
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             foreach (var run in await store.ListRunsAsync(cancellationToken))
             {
                 await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

@@ -49,7 +49,7 @@ internal static class SweBenchGenerateCommand
             await console.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"{items.Count} prompt(s), {SweBenchGeneration.SuiteName(contextSetting)}: {items.Average(i => i.ContextFiles.Count):0.#} file(s) each on average; every gold file shown for {items.Count(i => i.ShowsOracleFiles == true)} of {items.Count(i => i.ShowsOracleFiles is not null)}"));
 
-            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, cancellationToken);
+            await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
             var evaluation = new Evaluation(evalConfig, store, CommandSupport.Targets(), ConsoleRunObserver.For(console));
             var outcome = await evaluation.RunItemsAsync(targetName, SweBenchGeneration.Suite(contextSetting, items), cancellationToken);
             if (outcome.Status == RunStatus.Interrupted)

@@ -9,7 +9,7 @@ public static class ConfigLoader
 {
     public const int SchemaVersion = 1;
 
-    private static readonly string[] TopKeys = ["version", "store", "reports_dir", "seed", "targets", "suites", "comparisons", .. WorkloadSection.TopKeys];
+    private static readonly string[] TopKeys = ["version", "store", "store_timeout_s", "reports_dir", "seed", "targets", "suites", "comparisons", .. WorkloadSection.TopKeys];
     private static readonly string[] TargetKeys =
     [
         "provider", "model", "base_url", "api_key_env", "prices", "max_concurrency", "timeout_s", "max_retries", "sampling",
@@ -123,11 +123,13 @@ public static class ConfigLoader
         var store = yaml.OptionalString(top, "store", "`store`") ?? Path.Combine(".basedeval", "results.db");
         var reports = yaml.OptionalString(top, "reports_dir", "`reports_dir`") ?? "reports";
         var seed = top.TryGetValue("seed", out var seedNode) ? yaml.Integer(seedNode, "`seed`", 0, int.MaxValue) : 1234;
+        var storeTimeout = top.TryGetValue("store_timeout_s", out var timeoutNode) ? yaml.Number(timeoutNode, "`store_timeout_s`", 0, 86400) : EvalConfig.DefaultStoreTimeoutSeconds;
 
         var config = new EvalConfig(path, Convert.ToHexStringLower(SHA256.HashData(content)), store, reports, seed, targets, suites, comparisons);
         return WorkloadSection.Apply(yaml, top, config with
         {
             StorePath = config.ResolvePath(store),
+            StoreTimeout = TimeSpan.FromSeconds(storeTimeout),
             ReportsDirectory = config.ResolvePath(reports),
             Suites = suites.ToDictionary(s => s.Key, s => s.Value with { Path = config.ResolvePath(s.Value.Path) }, StringComparer.Ordinal),
             Targets = ModelRecipes.Link(targets.ToDictionary(

@@ -13,6 +13,11 @@ public sealed record EvalConfig(
     IReadOnlyDictionary<string, WorkloadConfig>? Workloads = null,
     SloConfig? Slos = null)
 {
+    public const double DefaultStoreTimeoutSeconds = 30;
+
+    /// <summary>How long to wait for a store another process holds locked before giving up (<c>store_timeout_s</c>).</summary>
+    public TimeSpan StoreTimeout { get; init; } = TimeSpan.FromSeconds(DefaultStoreTimeoutSeconds);
+
     /// <summary>Resolves a path written in evals.yaml relative to the file's own folder, the way a reader of the file expects.</summary>
     public string ResolvePath(string path) =>
         Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".", path));

@@ -22,9 +22,12 @@ public sealed partial class SqliteResultStore : IResultStore
 
     public string Path { get; }
 
-    public static async Task<SqliteResultStore> OpenAsync(string path, CancellationToken cancellationToken)
+    /// <param name="timeout">How long to wait for another process's lock (evals.yaml <c>store_timeout_s</c>); 30 s when null.</param>
+    /// <param name="waiting">Told once when the store is locked and the open waits, so that a wait is never silent.</param>
+    public static async Task<SqliteResultStore> OpenAsync(string path, CancellationToken cancellationToken, TimeSpan? timeout = null, Action<string>? waiting = null)
     {
         var full = System.IO.Path.GetFullPath(path);
+        var patience = timeout ?? TimeSpan.FromSeconds(EvalConfig.DefaultStoreTimeoutSeconds);
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(full)!);
@@ -34,20 +37,69 @@ public sealed partial class SqliteResultStore : IResultStore
             throw new ConfigException($"the result store folder for `{full}` cannot be created: {e.Message}", "point `store:` in evals.yaml at a writable location");
         }
 
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false }.ToString());
+        EnsureWritable(full);
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = full, Pooling = false, DefaultTimeout = Math.Max(1, (int)Math.Ceiling(patience.TotalSeconds)) }.ToString());
         try
         {
             await connection.OpenAsync(cancellationToken);
-            await ExecuteAsync(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;", cancellationToken);
+            try
+            {
+                await ProbeWriteAsync(connection, TimeSpan.FromSeconds(1), cancellationToken);
+            }
+            catch (SqliteException e) when (SqliteErrors.IsBusy(e) && patience > TimeSpan.Zero)
+            {
+                waiting?.Invoke($"the result store `{full}` is locked by another process; waiting up to {patience.TotalSeconds:0.#} s (store_timeout_s)…");
+                await ProbeWriteAsync(connection, patience, cancellationToken);
+            }
+
+            await ExecuteAsync(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", cancellationToken);
             await SqliteSchema.MigrateAsync(connection, full, cancellationToken);
         }
         catch (SqliteException e)
         {
             await connection.DisposeAsync();
-            throw new ConfigException($"the result store `{full}` cannot be opened: {e.Message}", "if the file is not a BasedEval SQLite database, move it aside or point `store:` in evals.yaml elsewhere; nothing was changed");
+            throw SqliteErrors.Describe(e, full, patience);
         }
 
         return new SqliteResultStore(connection, full);
+    }
+
+    /// <summary>
+    /// SQLite opens and reads a file it cannot write (immutable, on a read-only mount, without write permission) and fails
+    /// only at the first write, after requests were paid for: an existing store is opened for writing here first, which
+    /// changes none of its bytes.
+    /// </summary>
+    private static void EnsureWritable(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            // SQLite's own error names a folder standing where the store should be.
+            return;
+        }
+
+        try
+        {
+            using var probe = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (FileNotFoundException)
+        {
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            throw new ConfigException(
+                $"the result store `{path}` cannot be written: {e.Message}",
+                $"make it writable (chmod u+w; chattr -i where the file is immutable; a mount that is not read-only), or point `store:` in evals.yaml at a writable location; nothing was changed");
+        }
+    }
+
+    /// <summary>Takes and releases the write lock, waiting up to <paramref name="wait"/> for another process's.</summary>
+    private static async Task ProbeWriteAsync(SqliteConnection connection, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "BEGIN IMMEDIATE; ROLLBACK;";
+        // Microsoft.Data.Sqlite retries a busy store itself until the command timeout (0 would mean for ever).
+        command.CommandTimeout = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task CreateRunAsync(RunRecord run, CancellationToken cancellationToken)

@@ -108,7 +108,7 @@ public class BadInputTests
     [SupportedOSPlatform("linux")]
     public async Task A_store_in_a_read_only_folder_exits_2_and_is_not_touched()
     {
-        Assert.SkipWhen(Environment.UserName == "root", "file permissions do not bind root; run the tests as an ordinary user to check a read-only store");
+        Prerequisite.Require(Environment.UserName != "root", "file permissions do not bind root (the immutable-store test covers root)");
         using var ws = await WorkspaceWithStoredRunAsync();
         var folder = Path.GetDirectoryName(ws.StorePath)!;
         var before = Snapshot(ws.StorePath);
@@ -118,7 +118,9 @@ public class BadInputTests
             var result = await CliRunner.RunAsync(ws.Root, "run", "--config", ws.ConfigPath, "--target", "t");
 
             Assert.True(result.ExitCode == 2, result.Output + result.Error);
-            Assert.Contains("cannot be opened", result.Error, StringComparison.Ordinal);
+            Assert.Contains(ws.StorePath, result.Error, StringComparison.Ordinal);
+            Assert.Contains("writable", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("not a BasedEval", result.Error, StringComparison.Ordinal);
         }
         finally
         {
@@ -126,6 +128,100 @@ public class BadInputTests
         }
 
         Assert.Equal(before, Snapshot(ws.StorePath));
+    }
+
+    /// <summary>An immutable file binds root too, so this runs where CI does: one line, exit 2, nothing sent, nothing changed.</summary>
+    [Fact]
+    [SupportedOSPlatform("linux")]
+    public async Task An_immutable_store_exits_2_with_one_line_naming_the_file_and_the_fix_even_as_root()
+    {
+        using var ws = await WorkspaceWithStoredRunAsync();
+        var before = Snapshot(ws.StorePath);
+        var made = await ChattrAsync("+i", ws.StorePath);
+        Prerequisite.Require(made is null, $"chattr +i is refused here (needs root and a file system with attributes): {made}");
+        try
+        {
+            await using var server = await TestLlmServer.StartAsync(ws.Script(), TestContext.Current.CancellationToken);
+            ws.WriteConfig(server.BaseUrl);
+            var result = await CliRunner.RunAsync(ws.Root, "run", "--config", ws.ConfigPath, "--target", "t");
+
+            Assert.True(result.ExitCode == 2, result.Output + result.Error);
+            Assert.StartsWith($"error: the result store `{ws.StorePath}` cannot be written", result.Error, StringComparison.Ordinal);
+            Assert.Contains("chattr -i", result.Error, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+            Assert.Equal(0, server.RequestCount("m"));
+        }
+        finally
+        {
+            await ChattrAsync("-i", ws.StorePath);
+        }
+
+        Assert.Equal(before, Snapshot(ws.StorePath));
+    }
+
+    [Fact]
+    public async Task A_store_locked_by_another_process_is_waited_for_out_loud_then_exits_4_with_the_cause()
+    {
+        using var ws = await WorkspaceWithStoredRunAsync();
+        File.AppendAllText(ws.ConfigPath, "\nstore_timeout_s: 1\n");
+        var before = Snapshot(ws.StorePath);
+        await using (var holder = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ws.StorePath};Pooling=False"))
+        {
+            await holder.OpenAsync(TestContext.Current.CancellationToken);
+            using (var exclusive = holder.CreateCommand())
+            {
+                exclusive.CommandText = "BEGIN EXCLUSIVE;";
+                await exclusive.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+            }
+
+            var result = await CliRunner.RunAsync(ws.Root, "run", "--config", ws.ConfigPath, "--target", "t");
+
+            Assert.True(result.ExitCode == 4, result.Output + result.Error);
+            Assert.Contains("is locked by another process; waiting up to 1 s", result.Error, StringComparison.Ordinal);
+            Assert.Contains("stayed locked by another process for 1 s", result.Error, StringComparison.Ordinal);
+            Assert.Contains("store_timeout_s", result.Error, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before, Snapshot(ws.StorePath));
+    }
+
+    [Fact]
+    public async Task A_store_whose_lock_is_released_within_the_timeout_is_waited_for_and_the_run_succeeds()
+    {
+        using var ws = await WorkspaceWithStoredRunAsync();
+        await using var server = await TestLlmServer.StartAsync(ws.Script(), TestContext.Current.CancellationToken);
+        ws.WriteConfig(server.BaseUrl);
+        File.AppendAllText(ws.ConfigPath, "\nstore_timeout_s: 120\n");
+        var holder = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={ws.StorePath};Pooling=False");
+        await holder.OpenAsync(TestContext.Current.CancellationToken);
+        using (var exclusive = holder.CreateCommand())
+        {
+            exclusive.CommandText = "BEGIN EXCLUSIVE;";
+            await exclusive.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        // On a thread of its own: SQLite waits out a lock synchronously.
+        var run = Task.Run(() => CliRunner.RunAsync(ws.Root, "run", "--config", ws.ConfigPath, "--target", "t", "--limit", "3"), TestContext.Current.CancellationToken);
+        await Task.Delay(2500, TestContext.Current.CancellationToken);
+        await holder.DisposeAsync();
+        var result = await run;
+
+        // However late this machine let go of the lock relative to the run, the run waited for it instead of failing.
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+    }
+
+    /// <summary>Runs chattr; null when it worked, else what it said.</summary>
+    private static async Task<string?> ChattrAsync(string change, string path)
+    {
+        if (Core.Scoring.Execution.ChildProcess.FindOnPath("chattr") is null)
+        {
+            return "chattr is not installed (Debian: e2fsprogs)";
+        }
+
+        using var chattr = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("chattr", [change, path]) { RedirectStandardError = true })!;
+        var said = await chattr.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await chattr.WaitForExitAsync(TestContext.Current.CancellationToken);
+        return chattr.ExitCode == 0 ? null : said.Trim();
     }
 
     [Theory]

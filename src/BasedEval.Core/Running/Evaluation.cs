@@ -203,7 +203,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     private async Task<RunOutcome> RunPlannedAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken, ShardSpec? shard = null)
     {
         var plan = Planner.Build(runId ?? string.Empty, targetConfig, suites, config.Seed) with { Shard = shard };
-        plan = plan with { RunId = runId ?? (shard is null ? NewId("run", targetConfig.Name) : plan.DerivedRunId(config.ConfigHash)) };
+        plan = plan with { RunId = runId ?? (shard is null ? NewId("run", targetConfig.Name) : plan.DerivedRunId()) };
         await using var target = targets.Create(targetConfig);
         if (suites.FirstOrDefault(s => s.RankChoices) is { } ranked && !target.CanRankContinuations)
         {

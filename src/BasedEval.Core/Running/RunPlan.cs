@@ -41,12 +41,15 @@ public sealed record RunPlan(string RunId, TargetConfig Target, IReadOnlyList<st
     }
 
     /// <summary>
-    /// A run id every shard derives alike without talking to the others: from the config, the target, the seed, the shard
-    /// count and every planned request, so a changed plan or a different split never lands in the same run.
+    /// A run id every shard derives alike without talking to the others: from the target as configured (name, provider,
+    /// model, endpoint), the seed, the shard count and every planned request (prompt, sampling), so a changed plan or a
+    /// different split never lands in the same run. The rest of evals.yaml is left out: shards that each write their own
+    /// SQLite file differ in `store:` and must still name one run.
     /// </summary>
-    public string DerivedRunId(string configHash)
+    public string DerivedRunId()
     {
-        var text = new StringBuilder().Append(configHash).Append('\n').Append(Target.Name).Append('\n').Append(Seed).Append('\n').Append(Shard?.Count ?? 1);
+        var text = new StringBuilder().Append(Target.Name).Append('\n').Append(Target.Provider).Append('\n').Append(Target.Model).Append('\n').Append(Target.BaseUrl)
+            .Append('\n').Append(Seed).Append('\n').Append(Shard?.Count ?? 1);
         foreach (var p in Samples)
         {
             text.Append('\n').Append(p.Suite).Append('\t').Append(p.Item.Id).Append('\t').Append(p.RequestHash);

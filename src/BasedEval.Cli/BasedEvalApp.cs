@@ -13,6 +13,7 @@ public static class BasedEvalApp
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(HistoryCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());

@@ -17,6 +17,13 @@ internal static class CommandSupport
         DefaultValueFactory = _ => "evals.yaml",
     };
 
+    public static Option<string?> ShardOption() => new("--shard")
+    {
+        Description = $"This process's part of a sharded run, INDEX/COUNT from 0 (default: ${ShardSpec.ShardVariable}, Slurm's array task, or Kubernetes' JOB_COMPLETION_INDEX with ${ShardSpec.ShardCountVariable})",
+    };
+
+    public static ShardSpec? Shard(ParseResult parse, Option<string?> option) => ShardSpec.Resolve(parse.GetValue(option), Environment.GetEnvironmentVariable);
+
     public static TargetFactory Targets() => new TargetFactory().Register(ProviderKind.LlamaCpp, LocalTargets.Create);
 
     public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
@@ -66,6 +73,6 @@ internal static class CommandSupport
         }
     }
 
-    public static Task<SqliteResultStore> OpenStoreAsync(EvalConfig config, ParseResult parse, CancellationToken cancellationToken) =>
-        SqliteResultStore.OpenAsync(config.StorePath, cancellationToken, config.StoreTimeout, parse.InvocationConfiguration.Error.WriteLine);
+    public static Task<IResultStore> OpenStoreAsync(EvalConfig config, ParseResult parse, CancellationToken cancellationToken) =>
+        ResultStores.OpenAsync(config.StorePath, cancellationToken, config.StoreTimeout, parse.InvocationConfiguration.Error.WriteLine);
 }

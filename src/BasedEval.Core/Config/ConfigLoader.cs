@@ -128,7 +128,7 @@ public static class ConfigLoader
         var config = new EvalConfig(path, Convert.ToHexStringLower(SHA256.HashData(content)), store, reports, seed, targets, suites, comparisons);
         return WorkloadSection.Apply(yaml, top, config with
         {
-            StorePath = config.ResolvePath(store),
+            StorePath = Storage.ResultStores.IsServer(store) ? store : config.ResolvePath(store),
             StoreTimeout = TimeSpan.FromSeconds(storeTimeout),
             ReportsDirectory = config.ResolvePath(reports),
             Suites = suites.ToDictionary(s => s.Key, s => s.Value with { Path = config.ResolvePath(s.Value.Path) }, StringComparer.Ordinal),

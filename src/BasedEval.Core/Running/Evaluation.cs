@@ -11,9 +11,12 @@ using BasedEval.Core.Targets;
 
 namespace BasedEval.Core.Running;
 
-public sealed record RunRequest(string TargetName, IReadOnlyList<string> SuiteNames, int? Limit, string? ResumeRunId);
+/// <param name="Shard">This process's part of a sharded run; null runs the whole plan.</param>
+/// <param name="RunId">The run's id; by default a sharded run derives one every shard agrees on, an unsharded one gets a new one.</param>
+public sealed record RunRequest(string TargetName, IReadOnlyList<string> SuiteNames, int? Limit, string? ResumeRunId, ShardSpec? Shard = null, string? RunId = null);
 
-public sealed record CompareRequest(string? ComparisonName, string? Baseline, string? Candidate, int? Limit, string? BaselineRunId = null, string? CandidateRunId = null);
+/// <param name="Shard">Runs this shard of both runs, then compares what the store holds: INCONCLUSIVE until every shard is in.</param>
+public sealed record CompareRequest(string? ComparisonName, string? Baseline, string? Candidate, int? Limit, string? BaselineRunId = null, string? CandidateRunId = null, ShardSpec? Shard = null);
 
 public sealed record CompareOutcome(ComparisonResult Result, IReadOnlyList<string> ReportFiles, RunOutcome? BaselineRun, RunOutcome? CandidateRun);
 
@@ -30,7 +33,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     {
         var target = Target(request.TargetName, "--target");
         var suiteNames = request.SuiteNames.Count > 0 ? request.SuiteNames : config.Suites.Keys.ToList();
-        string runId;
+        var runId = request.RunId;
         if (request.ResumeRunId is { } resume)
         {
             var existing = await store.GetRunAsync(resume, cancellationToken)
@@ -43,12 +46,8 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             runId = resume;
             suiteNames = existing.Suites;
         }
-        else
-        {
-            runId = NewId("run", target.Name);
-        }
 
-        return await ExecuteRunAsync(runId, target, suiteNames, request.Limit, cancellationToken);
+        return await ExecuteRunAsync(runId, target, suiteNames, request.Limit, request.Shard, cancellationToken);
     }
 
     /// <summary>
@@ -74,9 +73,9 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         else
         {
             // One model at a time: two models measured at once on one machine would slow each other and blur the latency comparison.
-            baselineOutcome = await ExecuteRunAsync(NewId("run", comparison.Baseline), Target(comparison.Baseline, "baseline"), comparison.Suites, request.Limit, cancellationToken);
+            baselineOutcome = await ExecuteRunAsync(null, Target(comparison.Baseline, "baseline"), comparison.Suites, request.Limit, request.Shard, cancellationToken);
             EnsureFinished(baselineOutcome, comparison.Baseline);
-            candidateOutcome = await ExecuteRunAsync(NewId("run", comparison.Candidate), Target(comparison.Candidate, "candidate"), comparison.Suites, request.Limit, cancellationToken);
+            candidateOutcome = await ExecuteRunAsync(null, Target(comparison.Candidate, "candidate"), comparison.Suites, request.Limit, request.Shard, cancellationToken);
             EnsureFinished(candidateOutcome, comparison.Candidate);
 
             baselineRunId = baselineOutcome.RunId;
@@ -87,7 +86,16 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         var candidateRun = await LoadRunAsync(candidateRunId, cancellationToken);
         var id = NewId("cmp", comparison.Name);
         var result = ComparisonAnalyzer.Analyze(id, comparison.Name, config.ConfigHash, ToolVersion, baselineRun, candidateRun, comparison.Gates, new AnalysisOptions());
-        result = result with
+        var incomplete = new List<IncompleteRun>();
+        foreach (var (run, samples) in new[] { baselineRun, candidateRun })
+        {
+            if (ShardCompleteness.Check(run, await store.GetShardsAsync(run.Id, cancellationToken), samples) is { } missing)
+            {
+                incomplete.Add(missing);
+            }
+        }
+
+        result = ShardCompleteness.Apply(result, incomplete) with
         {
             Errors = result.Errors with
             {
@@ -167,7 +175,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
 
     private static string? YamlSuggestion(string name, IEnumerable<string> options) => YamlNodes.Nearest(name, options.ToList());
 
-    private async Task<RunOutcome> ExecuteRunAsync(string runId, TargetConfig targetConfig, IReadOnlyList<string> suiteNames, int? limit, CancellationToken cancellationToken)
+    private async Task<RunOutcome> ExecuteRunAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<string> suiteNames, int? limit, ShardSpec? shard, CancellationToken cancellationToken)
     {
         var suites = new List<PlannedSuite>();
         foreach (var name in suiteNames)
@@ -189,12 +197,13 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             suites.Add(new PlannedSuite(name, suite.Scorer, items, suiteConfig.Prompt == SuiteFactory.LogLikelihoodPrompt, suiteConfig.Epochs));
         }
 
-        return await RunPlannedAsync(runId, targetConfig, suites, cancellationToken);
+        return await RunPlannedAsync(runId, targetConfig, suites, cancellationToken, shard);
     }
 
-    private async Task<RunOutcome> RunPlannedAsync(string runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken)
+    private async Task<RunOutcome> RunPlannedAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken, ShardSpec? shard = null)
     {
-        var plan = Planner.Build(runId, targetConfig, suites, config.Seed);
+        var plan = Planner.Build(runId ?? string.Empty, targetConfig, suites, config.Seed) with { Shard = shard };
+        plan = plan with { RunId = runId ?? (shard is null ? NewId("run", targetConfig.Name) : plan.DerivedRunId()) };
         await using var target = targets.Create(targetConfig);
         if (suites.FirstOrDefault(s => s.RankChoices) is { } ranked && !target.CanRankContinuations)
         {
@@ -205,7 +214,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         }
 
         var run = new RunRecord(
-            runId,
+            plan.RunId,
             DateTimeOffset.UtcNow,
             null,
             RunStatus.Running,
@@ -231,12 +240,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         return (run, await store.GetSamplesAsync(runId, cancellationToken));
     }
 
-    private static string NewId(string kind, string name)
-    {
-        var safe = new string(name.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '-').ToArray());
-        var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        return $"{kind}-{stamp}-{safe}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-    }
+    private static string NewId(string kind, string name) => RunIds.New(kind, name);
 
     /// <summary>The commit the config's repository is at, read from .git without running git; null outside a repository.</summary>
     public static string? GitCommit(string startDirectory)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using BasedEval.Core.Config;
 using BasedEval.Core.Scoring;
+using BasedEval.Core.Storage;
 using BasedEval.Core.Suites;
 using BasedEval.Core.Targets;
 
@@ -16,8 +17,47 @@ public sealed record PlannedSample(string Suite, EvalItem Item, int Epoch, IScor
 /// <param name="Epochs">Times each item is asked.</param>
 public sealed record PlannedSuite(string Name, IScorer Scorer, IReadOnlyList<EvalItem> Items, bool RankChoices, int Epochs);
 
-/// <summary>Everything one target is asked in one run, in a deterministic order.</summary>
-public sealed record RunPlan(string RunId, TargetConfig Target, IReadOnlyList<string> Suites, IReadOnlyList<PlannedSample> Samples, int Seed);
+/// <summary>Everything one target is asked in one run, in a deterministic order; a sharded run's process sends only its shard's part.</summary>
+public sealed record RunPlan(string RunId, TargetConfig Target, IReadOnlyList<string> Suites, IReadOnlyList<PlannedSample> Samples, int Seed, ShardSpec? Shard = null)
+{
+    /// <summary>What this process sends: the whole plan, or the samples of its shard.</summary>
+    public IReadOnlyList<PlannedSample> Mine => Shard is { } shard ? Samples.Where(p => shard.Owns(p.Suite, p.Item.Id)).ToList() : Samples;
+
+    /// <summary>Every shard of the run with the samples it is to produce, so any shard that starts makes all of them known.</summary>
+    public IReadOnlyList<ShardRecord> ShardRecords()
+    {
+        if (Shard is not { } shard)
+        {
+            return [];
+        }
+
+        var items = Enumerable.Range(0, shard.Count).Select(_ => new List<PlannedKey>()).ToArray();
+        foreach (var p in Samples)
+        {
+            items[ShardSpec.Of(p.Suite, p.Item.Id, shard.Count)].Add(new PlannedKey(p.Suite, p.Item.Id, p.Epoch));
+        }
+
+        return items.Select((keys, index) => new ShardRecord(RunId, index, shard.Count, ShardStatus.Pending, null, keys)).ToList();
+    }
+
+    /// <summary>
+    /// A run id every shard derives alike without talking to the others: from the target as configured (name, provider,
+    /// model, endpoint), the seed, the shard count and every planned request (prompt, sampling), so a changed plan or a
+    /// different split never lands in the same run. The rest of evals.yaml is left out: shards that each write their own
+    /// SQLite file differ in `store:` and must still name one run.
+    /// </summary>
+    public string DerivedRunId()
+    {
+        var text = new StringBuilder().Append(Target.Name).Append('\n').Append(Target.Provider).Append('\n').Append(Target.Model).Append('\n').Append(Target.BaseUrl)
+            .Append('\n').Append(Seed).Append('\n').Append(Shard?.Count ?? 1);
+        foreach (var p in Samples)
+        {
+            text.Append('\n').Append(p.Suite).Append('\t').Append(p.Item.Id).Append('\t').Append(p.RequestHash);
+        }
+
+        return $"run-{RunIds.Safe(Target.Name)}-{Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16]}";
+    }
+}
 
 public static class Planner
 {

@@ -26,14 +26,23 @@ public sealed class Runner(IResultStore store, IRunObserver observer)
         var existing = await store.GetRunAsync(run.Id, CancellationToken.None);
         await store.CreateRunAsync(run with { Status = RunStatus.Running, FinishedUtc = null, CreatedUtc = existing?.CreatedUtc ?? run.CreatedUtc }, CancellationToken.None);
 
+        if (plan.Shard is { } shard)
+        {
+            await store.PlanShardsAsync(plan.ShardRecords(), CancellationToken.None);
+            await store.SetShardStatusAsync(run.Id, shard.Index, ShardStatus.Running, DateTimeOffset.UtcNow, CancellationToken.None);
+        }
+
         // Resuming keeps what this run already has; anything else this target answered before comes from the cache.
-        var stored = existing is null ? [] : await store.GetSamplesAsync(run.Id, CancellationToken.None);
+        // Of a sharded run, only this shard's part counts: other shards' samples are theirs to finish.
+        var mine = plan.Mine;
+        var mineKeys = mine.Select(p => (p.Suite, p.Item.Id, p.Epoch)).ToHashSet();
+        var stored = existing is null ? [] : (await store.GetSamplesAsync(run.Id, CancellationToken.None)).Where(s => mineKeys.Contains((s.Suite, s.ItemId, s.Epoch))).ToList();
         var earlier = (existing is null ? null : await store.GetRunReliabilityAsync(run.Id, CancellationToken.None)) ?? RunReliability.Empty;
         var alreadyDone = stored.Where(s => s.Succeeded).Select(s => (s.Suite, s.ItemId, s.Epoch)).ToHashSet();
-        var todo = plan.Samples.Where(p => !alreadyDone.Contains((p.Suite, p.Item.Id, p.Epoch))).ToList();
+        var todo = mine.Where(p => !alreadyDone.Contains((p.Suite, p.Item.Id, p.Epoch))).ToList();
         var cache = await store.FindSucceededAsync(target.Identity.Key, todo.Select(p => p.RequestHash).ToHashSet(StringComparer.Ordinal), CancellationToken.None);
 
-        var counters = new RunCounters { TargetName = target.Name, Planned = plan.Samples.Count };
+        var counters = new RunCounters { TargetName = target.Name, Planned = mine.Count };
         for (var i = 0; i < alreadyDone.Count; i++)
         {
             counters.Completed(failed: false, cached: true, 0);
@@ -89,9 +98,29 @@ public sealed class Runner(IResultStore store, IRunObserver observer)
         }
 
         await store.SaveRunReliabilityAsync(run.Id, Reliability(), CancellationToken.None);
-        await store.FinishRunAsync(run.Id, status, DateTimeOffset.UtcNow, CancellationToken.None);
+        await FinishAsync(plan, run.Id, status);
         var failed = (int)counters.Failed;
-        return new RunOutcome(run.Id, status, plan.Samples.Count, (int)counters.Done - failed, failed, (int)counters.Cached, sent, counters.Retries, guard.StopReason);
+        return new RunOutcome(run.Id, status, mine.Count, (int)counters.Done - failed, failed, (int)counters.Cached, sent, counters.Retries, guard.StopReason);
+    }
+
+    /// <summary>
+    /// A sharded run is complete when every shard is: until then its record says Running, whichever shard ends, unless
+    /// one ended early. Shards that end together may each see the other unfinished; their shard records stay exact.
+    /// </summary>
+    private async Task FinishAsync(RunPlan plan, string runId, RunStatus status)
+    {
+        if (plan.Shard is { } shard)
+        {
+            var now = DateTimeOffset.UtcNow;
+            await store.SetShardStatusAsync(runId, shard.Index, Enum.Parse<ShardStatus>(status.ToString()), now, CancellationToken.None);
+            var shards = await store.GetShardsAsync(runId, CancellationToken.None);
+            if (status == RunStatus.Completed && shards.Any(s => s.Status != ShardStatus.Completed))
+            {
+                return;
+            }
+        }
+
+        await store.FinishRunAsync(runId, status, DateTimeOffset.UtcNow, CancellationToken.None);
     }
 
     /// <summary>The sample after all attempts, or null when the run was stopped before it was answered.</summary>

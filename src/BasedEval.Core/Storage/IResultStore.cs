@@ -28,4 +28,12 @@ public interface IResultStore : IAsyncDisposable
     Task SaveComparisonAsync(ComparisonRecord comparison, CancellationToken cancellationToken);
 
     Task<ComparisonRecord?> GetComparisonAsync(string comparisonId, CancellationToken cancellationToken);
+
+    /// <summary>Records the shards of a sharded run that are not recorded yet, as given; shards already recorded keep their state.</summary>
+    Task PlanShardsAsync(IReadOnlyList<ShardRecord> shards, CancellationToken cancellationToken);
+
+    Task SetShardStatusAsync(string runId, int index, ShardStatus status, DateTimeOffset updatedUtc, CancellationToken cancellationToken);
+
+    /// <summary>The run's shards by index; empty for a run that was not sharded.</summary>
+    Task<IReadOnlyList<ShardRecord>> GetShardsAsync(string runId, CancellationToken cancellationToken);
 }

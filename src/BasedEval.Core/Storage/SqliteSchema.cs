@@ -10,7 +10,7 @@ namespace BasedEval.Core.Storage;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     public static async Task MigrateAsync(SqliteConnection connection, string path, CancellationToken cancellationToken)
     {
@@ -114,12 +114,31 @@ internal static class SqliteSchema
                 """, cancellationToken);
         }
 
-        // Version 3: the tool calls of an answer (so a cached answer keeps them) and a score's named checks, as JSON.
+        if (current < 3)
+        {
+            // Version 3: the tool calls of an answer (so a cached answer keeps them) and a score's named checks, as JSON.
+            await SqliteResultStore.ExecuteAsync(connection, """
+                BEGIN;
+                ALTER TABLE samples ADD COLUMN tool_calls TEXT;
+                ALTER TABLE scores ADD COLUMN checks TEXT;
+                PRAGMA user_version = 3;
+                COMMIT;
+                """, cancellationToken);
+        }
+
+        // Version 4: the shards of a sharded run, each with its state and its planned samples as JSON.
         await SqliteResultStore.ExecuteAsync(connection, """
             BEGIN;
-            ALTER TABLE samples ADD COLUMN tool_calls TEXT;
-            ALTER TABLE scores ADD COLUMN checks TEXT;
-            PRAGMA user_version = 3;
+            CREATE TABLE IF NOT EXISTS run_shards (
+                run_id TEXT NOT NULL REFERENCES runs(id),
+                shard_index INTEGER NOT NULL,
+                shard_count INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                updated_utc TEXT,
+                items TEXT NOT NULL,
+                PRIMARY KEY (run_id, shard_index)
+            );
+            PRAGMA user_version = 4;
             COMMIT;
             """, cancellationToken);
     }

@@ -43,4 +43,18 @@ public class RepositoryTests
 
         Assert.Contains(SetUpCommands()[1], ci);
     }
+
+    [Fact]
+    public void Every_skip_goes_through_Prerequisite_so_it_is_counted_and_CI_cannot_skip_what_it_installs()
+    {
+        var tests = Path.Combine(Root(), "tests", "BasedEval.Tests");
+        var direct = Directory.EnumerateFiles(tests, "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal) && Path.GetFileName(f) != "Prerequisite.cs")
+            .SelectMany(f => File.ReadLines(f).Select((line, i) => (File: Path.GetRelativePath(tests, f), Line: i + 1, Text: line)))
+            .Where(l => Regex.IsMatch(l.Text, @"\bAssert\.Skip(When|Unless)?\("))
+            .Select(l => $"{l.File}:{l.Line}")
+            .ToList();
+
+        Assert.True(direct.Count == 0, "skip through Prerequisite.Require or RequireInstalledByCi instead: " + string.Join(", ", direct));
+    }
 }

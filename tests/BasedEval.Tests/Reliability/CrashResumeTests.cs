@@ -129,9 +129,12 @@ public class CrashResumeTests
         {
             Assert.Equal(RunStatus.Interrupted, (await store.GetRunAsync(runId, TestContext.Current.CancellationToken))!.Status);
             var samples = await store.GetSamplesAsync(runId, TestContext.Current.CancellationToken);
-            // A clean stop commits every answer that arrived: only the request cut in flight is left to send.
+            // A clean stop commits every answer the runner received: at concurrency 1 only the request in flight at the
+            // signal can be missing, even if the server had finished writing it.
             var answered = server.Requests.Where(r => r.Completed && r.StatusCode == 200).Select(r => r.Key!).ToHashSet();
-            Assert.True(answered.SetEquals(samples.Select(ReliabilityWorkspace.KeyOf)), $"{answered.Count} answered, {samples.Count} stored");
+            var stored = samples.Select(ReliabilityWorkspace.KeyOf).ToHashSet();
+            Assert.Subset(answered, stored);
+            Assert.True(answered.Count - stored.Count <= 1, $"{answered.Count} answered, {stored.Count} stored");
             committed = samples.Count;
         }
 

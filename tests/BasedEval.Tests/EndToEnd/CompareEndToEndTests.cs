@@ -78,9 +78,10 @@ public class CompareEndToEndTests
         TestContext.Current.TestOutputHelper?.WriteLine($"|TTFT − scripted| p50 {errors[errors.Count / 2]:0.000} ms, p99 {errors[(int)(errors.Count * 0.99)]:0.000} ms, {errors.Count(e => e > 2)} of {errors.Count} over 2 ms");
         TestContext.Current.TestOutputHelper?.WriteLine($"worst |TTFT − scripted| over 4,000 samples at concurrency 64: {worstTtftError:0.000} ms");
         // The request starts at its first byte sent and the server counts from its last byte's arrival, so no sample can
-        // come early by more than the millisecond of moving kernel stamps between clocks. How close they come is the
-        // figure of the explicit in_processes_of_their_own run; a busy machine moves it, so it is not bounded here.
-        Assert.True(earliest >= -1, $"a TTFT came {-earliest:0.000} ms before the scripted one");
+        // come early by more than moving kernel stamps between clocks and the server's deadline clock firing early allow
+        // (1.3 ms seen once under CI, so 3 ms of room). A TTFT taken at the role chunk would be 40 ms or more early. How close
+        // they come is the figure of the explicit in_processes_of_their_own run; a busy machine moves it, so it is not bounded here.
+        Assert.True(earliest >= -3, $"a TTFT came {-earliest:0.000} ms before the scripted one");
         Assert.True(File.Exists(Path.Combine(ws.ReportsPath, json.RootElement.GetProperty("id").GetString()!, "summary.md")));
     }
 

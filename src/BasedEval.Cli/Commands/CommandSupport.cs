@@ -22,7 +22,18 @@ internal static class CommandSupport
         Description = $"This process's part of a sharded run, INDEX/COUNT from 0 (default: ${ShardSpec.ShardVariable}, Slurm's array task, or Kubernetes' JOB_COMPLETION_INDEX with ${ShardSpec.ShardCountVariable})",
     };
 
+    public static Option<bool> NoCacheOption() => new("--no-cache")
+    {
+        Description = "Send every request even when the store holds this endpoint's answer to it, so latency is measured on every item; samples are still stored",
+    };
+
     public static ShardSpec? Shard(ParseResult parse, Option<string?> option) => ShardSpec.Resolve(parse.GetValue(option), Environment.GetEnvironmentVariable);
+
+    /// <summary>A command-line value that cannot be read is bad input, exit 2, like a bad evals.yaml value.</summary>
+    public static Exception OptionError(string problem, string fix) => new ConfigException(problem, fix);
+
+    public static double Proportion(ParseResult parse, Option<string> option) =>
+        Quantities.Proportion(parse.GetValue(option)!, option.Name, OptionError);
 
     public static TargetFactory Targets() => new TargetFactory().Register(ProviderKind.LlamaCpp, LocalTargets.Create);
 

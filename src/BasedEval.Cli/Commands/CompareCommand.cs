@@ -17,9 +17,10 @@ internal static class CompareCommand
         var baselineRun = new Option<string?>("--baseline-run") { Description = "Compare stored runs instead of running: the baseline run id" };
         var candidateRun = new Option<string?>("--candidate-run") { Description = "The candidate run id" };
         var shard = CommandSupport.ShardOption();
+        var noCache = CommandSupport.NoCacheOption();
         var command = new Command("compare", "Run baseline and candidate on the same items, then decide PASS / FAIL / INCONCLUSIVE")
         {
-            config, comparison, baseline, candidate, limit, baselineRun, candidateRun, shard,
+            config, comparison, baseline, candidate, limit, baselineRun, candidateRun, shard, noCache,
         };
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(parse, async output =>
         {
@@ -30,7 +31,7 @@ internal static class CompareCommand
             }
 
             await using var store = await CommandSupport.OpenStoreAsync(evalConfig, parse, cancellationToken);
-            var evaluation = new Evaluation(evalConfig, store, CommandSupport.Targets(), ConsoleRunObserver.For(output));
+            var evaluation = new Evaluation(evalConfig, store, CommandSupport.Targets(), ConsoleRunObserver.For(output)) { BypassCache = parse.GetValue(noCache) };
             var outcome = await evaluation.CompareAsync(
                 new CompareRequest(parse.GetValue(comparison), parse.GetValue(baseline), parse.GetValue(candidate), parse.GetValue(limit), parse.GetValue(baselineRun), parse.GetValue(candidateRun), CommandSupport.Shard(parse, shard)),
                 cancellationToken);

@@ -8,8 +8,13 @@ namespace BasedEval.Cli.Display;
 /// <summary>The terminal's account of a result: per gate the estimate, interval, threshold, decision and items needed.</summary>
 internal static class Summary
 {
-    public static string RunLine(RunMetrics m) => string.Create(CultureInfo.InvariantCulture,
-        $"accuracy {m.Quality.Accuracy * 100:0.0}% [{m.Quality.Interval.Lower * 100:0.0}%, {m.Quality.Interval.Upper * 100:0.0}%] over {m.Quality.Scored} items; TTFT p50 {m.Ttft.P50:0.#} ms p95 {m.Ttft.P95:0.#} ms; E2E p50 {m.E2e.P50:0.#} ms; ${m.Cost.Per1000ItemsUsd:0.####} per 1,000 items");
+    /// <summary>One run's figures; a run in which nothing succeeded says so rather than printing NaN for every figure.</summary>
+    public static string RunLine(RunMetrics m) => m.Quality.Scored == 0
+        ? string.Create(CultureInfo.InvariantCulture, $"no successful samples: {m.Failed} of {m.Samples} failed, so accuracy, latency and cost cannot be measured")
+        : string.Create(CultureInfo.InvariantCulture,
+            $"accuracy {m.Quality.Accuracy * 100:0.0}% [{m.Quality.Interval.Lower * 100:0.0}%, {m.Quality.Interval.Upper * 100:0.0}%] over {m.Quality.Scored} items; TTFT p50 {Ms(m.Ttft.P50)} p95 {Ms(m.Ttft.P95)}; E2E p50 {Ms(m.E2e.P50)}; ${m.Cost.Per1000ItemsUsd:0.####} per 1,000 items");
+
+    private static string Ms(double value) => double.IsFinite(value) ? string.Create(CultureInfo.InvariantCulture, $"{value:0.#} ms") : "n/a";
 
     public static string Comparison(ComparisonResult c)
     {

@@ -157,7 +157,16 @@ public static class ConfigLoader
         string model;
         if (provider == ProviderKind.LlamaCpp)
         {
-            var modelPath = yaml.String(yaml.Required(f, node, "model_path", what, "models/model.gguf"), $"`model_path` of {what}");
+            var modelPathNode = yaml.Required(f, node, "model_path", what, "models/model.gguf");
+            var modelPath = yaml.String(modelPathNode, $"`model_path` of {what}");
+            var folder = Path.GetFullPath(modelPath, Path.GetDirectoryName(Path.GetFullPath(yaml.File))!);
+            if (Directory.Exists(folder))
+            {
+                var inside = Directory.EnumerateFiles(folder, "*.gguf").Order(StringComparer.Ordinal).FirstOrDefault();
+                throw yaml.Error(modelPathNode, $"`model_path` of {what} is the folder {folder}, not a model file",
+                    inside is null ? "give the path of a .gguf file; this folder holds none" : $"give the path of a .gguf file, such as `{Path.Combine(modelPath, Path.GetFileName(inside))}`");
+            }
+
             local = new LocalModelConfig(
                 modelPath,
                 f.TryGetValue("gpu_layers", out var gpu) ? ReadGpuLayers(yaml, gpu, what) : -1,
@@ -326,8 +335,8 @@ public static class ConfigLoader
         {
             var qf = yaml.Fields(q, $"`gates.quality` of {owner}", QualityKeys);
             quality = new QualityGateConfig(
-                qf.TryGetValue("margin", out var m) ? yaml.Number(m, $"`gates.quality.margin` of {owner} (percentage points)", 0, 100) : 2.0,
-                qf.TryGetValue("confidence", out var c) ? yaml.Number(c, $"`gates.quality.confidence` of {owner}", 0.5, 0.9999) : 0.95,
+                qf.TryGetValue("margin", out var m) ? Quantities.MarginPoints(yaml.String(m, "margin"), $"`gates.quality.margin` of {owner}", (problem, fix) => yaml.Error(m, problem, fix)) : 2.0,
+                qf.TryGetValue("confidence", out var c) ? Confidence(yaml, c, $"`gates.quality.confidence` of {owner}") : 0.95,
                 qf.TryGetValue("superiority", out var s) && yaml.Boolean(s, $"`gates.quality.superiority` of {owner}"));
         }
 
@@ -353,5 +362,13 @@ public static class ConfigLoader
         }
 
         return new GatesConfig(quality, latency, cost);
+    }
+
+    private static double Confidence(YamlNodes yaml, YamlNode node, string what)
+    {
+        var confidence = Quantities.Proportion(yaml.String(node, what), what, (problem, fix) => yaml.Error(node, problem, fix));
+        return confidence is >= 0.5 and <= 0.9999
+            ? confidence
+            : throw yaml.Error(node, $"{what} is {yaml.String(node, what)}, outside 0.5 to 0.9999", "use a confidence level such as `0.95` or `95%`");
     }
 }

@@ -60,6 +60,39 @@ public static class Gates
         return new GateResult(name, "quality", decision, paired.Difference * 100, lower * 100, upper * 100, threshold * 100, gate.Confidence, needed, reason);
     }
 
+    /// <summary>
+    /// An absolute gate on one run, for a team without a baseline: PASS when the accuracy's Wilson interval lies at or
+    /// above the minimum, FAIL when it lies wholly below, INCONCLUSIVE otherwise with the items a decision would need.
+    /// </summary>
+    public static GateResult MinimumAccuracy(string name, Metrics.QualitySummary quality, double minimum, double confidence)
+    {
+        var threshold = minimum * 100;
+        if (quality.Scored == 0)
+        {
+            return new GateResult(name, "accuracy", Decision.Inconclusive, double.NaN, double.NaN, double.NaN, threshold, confidence, null,
+                "no successful samples, so the accuracy cannot be measured");
+        }
+
+        var interval = Statistics.Proportion.Wilson(quality.Correct, quality.Scored, confidence);
+        var ci = Inv($"{Points(quality.Accuracy)}% [{Points(interval.Lower)}%, {Points(interval.Upper)}%] at {confidence * 100:0.#}% over {quality.Scored} items");
+        if (interval.Lower >= minimum)
+        {
+            return new GateResult(name, "accuracy", Decision.Pass, quality.Accuracy * 100, interval.Lower * 100, interval.Upper * 100, threshold, confidence, null,
+                Inv($"the accuracy is {ci}, wholly at or above the minimum of {Points(minimum)}%"));
+        }
+
+        if (interval.Upper < minimum)
+        {
+            return new GateResult(name, "accuracy", Decision.Fail, quality.Accuracy * 100, interval.Lower * 100, interval.Upper * 100, threshold, confidence, null,
+                Inv($"the accuracy is {ci}, wholly below the minimum of {Points(minimum)}%"));
+        }
+
+        var needed = SampleSize.AgainstThreshold(quality.Accuracy, minimum, confidence);
+        return new GateResult(name, "accuracy", Decision.Inconclusive, quality.Accuracy * 100, interval.Lower * 100, interval.Upper * 100, threshold, confidence, needed,
+            Inv($"the accuracy is {ci}, which straddles the minimum of {Points(minimum)}%: not enough items to decide")
+            + (needed is { } n ? Inv($"; about {n} items would give 80% power at the observed accuracy") : string.Empty));
+    }
+
     /// <summary>A ratio gate: PASS when the whole interval of candidate/baseline is at or under the limit, FAIL when it is wholly over.</summary>
     public static GateResult Ratio(string name, string kind, double estimate, Interval interval, double maxRatio, double confidence, string measure)
     {

@@ -23,7 +23,10 @@ public sealed record RunMetrics(
     double OutputTokensPerSecond,
     double RequestsPerSecond)
 {
-    public static RunMetrics Of(string runId, IReadOnlyList<Sample> samples, double confidence = 0.95)
+    /// <summary>The level of a single run's accuracy interval, on the terminal and in its gate.</summary>
+    public const double DefaultConfidence = 0.95;
+
+    public static RunMetrics Of(string runId, IReadOnlyList<Sample> samples, double confidence = DefaultConfidence)
     {
         var succeeded = samples.Where(s => s.Succeeded).ToList();
         var scored = succeeded.Where(s => s.Score is not null).ToList();

@@ -28,7 +28,7 @@ public sealed class MarkdownReportWriter : IReportWriter
         md.AppendLine();
         foreach (var reason in c.Reasons)
         {
-            md.AppendLine(Inv($"- {Cell(reason)}"));
+            md.AppendLine(Inv($"- {Prose(reason)}"));
         }
 
         md.AppendLine();
@@ -47,12 +47,12 @@ public sealed class MarkdownReportWriter : IReportWriter
         md.AppendLine();
         md.AppendLine("| Suite | Items | Baseline (micro) | Candidate (micro) | Baseline (macro) | Candidate (macro) | Δ points (interval) | McNemar p |");
         md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var s in c.Suites.Select(s => (s.Suite, s.Paired, s.Macro)).Append(("**all**", c.Paired, null)))
+        foreach (var s in c.Suites.Select(s => (Label: Cell(s.Suite), s.Paired, s.Macro)).Append(("**all**", c.Paired, null)))
         {
             var p = s.Paired;
             var macroBase = s.Macro is { } m ? Pct(m.Baseline) : "—";
             var macroCand = s.Macro is { } n ? Pct(n.Candidate) : "—";
-            md.AppendLine(Inv($"| {Cell(s.Item1)} | {p.Items} | {Pct(p.BaselineAccuracy)} | {Pct(p.CandidateAccuracy)} | {macroBase} | {macroCand} | {Num(p.DifferencePoints)} [{Num(p.DifferenceIntervalPoints.Lower)}, {Num(p.DifferenceIntervalPoints.Upper)}] | {P(p.McNemarExactP)} |"));
+            md.AppendLine(Inv($"| {s.Label} | {p.Items} | {Pct(p.BaselineAccuracy)} | {Pct(p.CandidateAccuracy)} | {macroBase} | {macroCand} | {Num(p.DifferencePoints)} [{Num(p.DifferenceIntervalPoints.Lower)}, {Num(p.DifferenceIntervalPoints.Upper)}] | {P(p.McNemarExactP)} |"));
         }
 
         md.AppendLine();
@@ -143,12 +143,17 @@ public sealed class MarkdownReportWriter : IReportWriter
     private static string Usd(double value) => double.IsFinite(value) ? "$" + value.ToString(value < 0.01 ? "0.######" : "0.####", CultureInfo.InvariantCulture) : "—";
 
     /// <summary>Text from a model or a data file inside a table cell: no markup, no HTML, no line breaks, bounded length.</summary>
-    public static string Cell(string text)
+    public static string Cell(string text) => Escape(text, 120);
+
+    /// <summary>A sentence of the verdict: escaped like a cell, but whole, since a reason cut short says nothing.</summary>
+    private static string Prose(string text) => Escape(text, int.MaxValue);
+
+    private static string Escape(string text, int maxLength)
     {
         var oneLine = text.Replace("\r", " ", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
-        if (oneLine.Length > 120)
+        if (oneLine.Length > maxLength)
         {
-            oneLine = oneLine[..120] + "…";
+            oneLine = oneLine[..maxLength] + "…";
         }
 
         var escaped = new StringBuilder(oneLine.Length + 8);

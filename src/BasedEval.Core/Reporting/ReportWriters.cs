@@ -86,22 +86,27 @@ public static class ReportSet
     /// <summary>Writes every report into <paramref name="folder"/> and returns the files written.</summary>
     public static async Task<IReadOnlyList<string>> WriteToAsync(ReportInput input, string folder, IEnumerable<IReportWriter> writers, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(folder);
         var written = new List<string>();
         foreach (var writer in writers)
         {
             var path = Path.Combine(folder, writer.FileName);
-            var temporary = path + ".tmp";
-            await using (var stream = File.Create(temporary))
-            {
-                await writer.WriteAsync(input, stream, cancellationToken);
-            }
-
-            // A reader of the reports folder never sees a half-written file.
-            File.Move(temporary, path, overwrite: true);
+            await WriteFileAsync(path, stream => writer.WriteAsync(input, stream, cancellationToken));
             written.Add(path);
         }
 
         return written;
+    }
+
+    /// <summary>Writes one report file whole: a reader of the reports folder never sees a half-written file.</summary>
+    public static async Task WriteFileAsync(string path, Func<Stream, Task> write)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var temporary = path + ".tmp";
+        await using (var stream = File.Create(temporary))
+        {
+            await write(stream);
+        }
+
+        File.Move(temporary, path, overwrite: true);
     }
 }

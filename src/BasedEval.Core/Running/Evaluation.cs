@@ -29,6 +29,12 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     public static string ToolVersion { get; } =
         typeof(Evaluation).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
 
+    /// <summary>
+    /// Send every request even when the store already holds this endpoint's answer to it (--no-cache): latency is then
+    /// measured on every item. A resumed run still keeps its own finished samples.
+    /// </summary>
+    public bool BypassCache { get; init; }
+
     public async Task<RunOutcome> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
         var target = Target(request.TargetName, "--target");
@@ -202,7 +208,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
 
     private async Task<RunOutcome> RunPlannedAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken, ShardSpec? shard = null)
     {
-        var plan = Planner.Build(runId ?? string.Empty, targetConfig, suites, config.Seed) with { Shard = shard };
+        var plan = Planner.Build(runId ?? string.Empty, targetConfig, suites, config.Seed) with { Shard = shard, BypassCache = BypassCache };
         plan = plan with { RunId = runId ?? (shard is null ? NewId("run", targetConfig.Name) : plan.DerivedRunId()) };
         await using var target = targets.Create(targetConfig);
         if (suites.FirstOrDefault(s => s.RankChoices) is { } ranked && !target.CanRankContinuations)

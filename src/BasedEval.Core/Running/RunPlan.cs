@@ -20,6 +20,9 @@ public sealed record PlannedSuite(string Name, IScorer Scorer, IReadOnlyList<Eva
 /// <summary>Everything one target is asked in one run, in a deterministic order; a sharded run's process sends only its shard's part.</summary>
 public sealed record RunPlan(string RunId, TargetConfig Target, IReadOnlyList<string> Suites, IReadOnlyList<PlannedSample> Samples, int Seed, ShardSpec? Shard = null)
 {
+    /// <summary>Every sample is sent, none reused from another run's answers to the same request.</summary>
+    public bool BypassCache { get; init; }
+
     /// <summary>What this process sends: the whole plan, or the samples of its shard.</summary>
     public IReadOnlyList<PlannedSample> Mine => Shard is { } shard ? Samples.Where(p => shard.Owns(p.Suite, p.Item.Id)).ToList() : Samples;
 

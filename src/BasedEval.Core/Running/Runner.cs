@@ -40,7 +40,9 @@ public sealed class Runner(IResultStore store, IRunObserver observer)
         var earlier = (existing is null ? null : await store.GetRunReliabilityAsync(run.Id, CancellationToken.None)) ?? RunReliability.Empty;
         var alreadyDone = stored.Where(s => s.Succeeded).Select(s => (s.Suite, s.ItemId, s.Epoch)).ToHashSet();
         var todo = mine.Where(p => !alreadyDone.Contains((p.Suite, p.Item.Id, p.Epoch))).ToList();
-        var cache = await store.FindSucceededAsync(target.Identity.Key, todo.Select(p => p.RequestHash).ToHashSet(StringComparer.Ordinal), CancellationToken.None);
+        IReadOnlyDictionary<string, Sample> cache = plan.BypassCache
+            ? new Dictionary<string, Sample>(StringComparer.Ordinal)
+            : await store.FindSucceededAsync(target.Identity.Key, todo.Select(p => p.RequestHash).ToHashSet(StringComparer.Ordinal), CancellationToken.None);
 
         var counters = new RunCounters { TargetName = target.Name, Planned = mine.Count };
         for (var i = 0; i < alreadyDone.Count; i++)

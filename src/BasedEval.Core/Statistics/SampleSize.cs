@@ -230,6 +230,27 @@ public static class SampleSize
         }
     }
 
+    /// <summary>
+    /// Items a single run needs for its accuracy's interval to clear a fixed threshold on one side, when the true
+    /// accuracy is <paramref name="accuracy"/>: the one-sample normal approximation n = (z + z_β)²·p(1 − p)/(p − t)².
+    /// Null when the accuracy sits on the threshold (no number of items decides) or is 0 or 1 (no variance to plan on).
+    /// </summary>
+    public static int? AgainstThreshold(double accuracy, double threshold, double confidence = 0.95, double power = 0.8)
+    {
+        var z = Confidence.TwoSidedZ(confidence, nameof(confidence));
+        CheckPower(power);
+        var variance = accuracy * (1 - accuracy);
+        var gap = accuracy - threshold;
+        if (variance <= 0 || gap == 0 || !double.IsFinite(gap))
+        {
+            return null;
+        }
+
+        var zPower = Normal.InvCDF(0, 1, power);
+        var n = Math.Ceiling((z + zPower) * (z + zPower) * variance / (gap * gap));
+        return n > int.MaxValue ? null : (int)n;
+    }
+
     private static void CheckMargin(double margin)
     {
         if (!(margin > 0 && margin < 1))

@@ -176,4 +176,27 @@ public class ConfigLoaderTests
             }
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void A_model_path_that_names_a_folder_is_refused_with_the_model_file_inside_it()
+    {
+        var root = Directory.CreateTempSubdirectory("basedeval-config-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "models"));
+            File.WriteAllBytes(Path.Combine(root, "models", "tiny.gguf"), [0x47, 0x47, 0x55, 0x46]);
+            var config = Path.Combine(root, "evals.yaml");
+            File.WriteAllText(config, Valid.Replace("model_path: models/tiny.gguf", "model_path: models", StringComparison.Ordinal));
+
+            var e = Assert.Throws<ConfigException>(() => ConfigLoader.Load(config));
+
+            Assert.Contains("`model_path` of target `local` is the folder", e.Message, StringComparison.Ordinal);
+            Assert.Equal((config, 14), (e.File, e.Line));
+            Assert.Contains($"`{Path.Combine("models", "tiny.gguf")}`", e.Fix, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }

@@ -200,6 +200,22 @@ public class ReportWriterTests
         Assert.Contains("docx", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Markdown_summary_bolds_the_overall_row_and_keeps_every_reason_whole()
+    {
+        var input = SyntheticComparison.Create();
+        var longReason = "the candidate " + string.Join(' ', Enumerable.Repeat("regressed on a slice", 12)) + " | and *this* stays literal";
+        var comparison = input.Comparison with { Reasons = [.. input.Comparison.Reasons, longReason] };
+
+        var md = MarkdownReportWriter.Render(comparison);
+
+        Assert.Contains("| **all** |", md, StringComparison.Ordinal);
+        Assert.DoesNotContain("\\*\\*all", md, StringComparison.Ordinal);
+        var reasonLine = md.Split('\n').Single(l => l.StartsWith("- the candidate regressed", StringComparison.Ordinal));
+        Assert.True(reasonLine.Length > 200, reasonLine);
+        Assert.EndsWith("\\| and \\*this\\* stays literal", reasonLine.TrimEnd('\r'), StringComparison.Ordinal);
+    }
+
     private static async Task<string> WriteAsync(IReportWriter writer, ReportInput input)
     {
         using var stream = new MemoryStream();

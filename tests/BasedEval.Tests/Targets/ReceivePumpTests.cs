@@ -179,7 +179,8 @@ public class ReceivePumpTests
         var live = Enumerable.Range(0, 1_500_000).Select(i => new object[] { i }).ToArray();
         var stamp = new ArrivalStamp();
         ArrivalStamp.Current = stamp;
-        var errors = new List<double>();
+        // Per line: the sender's clock when it sent, the kernel's stamp of its arrival, and this process's clock when it read it.
+        var lineTimes = new List<(long SentNs, long ArrivedNs, long ReadNs)>();
         var buffer = new byte[4096];
         await stream.WriteAsync("g"u8.ToArray(), cancel);
 
@@ -202,11 +203,23 @@ public class ReceivePumpTests
         {
         }
 
+        var stampLate = lineTimes.Max(t => t.ArrivedNs - t.SentNs) / 1e6;
+        var readLate = lineTimes.Max(t => t.ReadNs - t.SentNs) / 1e6;
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"stopped {paused.TotalMilliseconds:0} ms in collections; {errors.Count} arrivals for {lines} lines; arrival − send: max {errors.Max():0.000} ms"));
+            $"stopped {paused.TotalMilliseconds:0} ms in collections; {lineTimes.Count} arrivals for {lines} lines; arrival − send: max {stampLate:0.000} ms; read − send: max {readLate:0.000} ms"));
         Assert.True(paused.TotalMilliseconds >= 200, $"the collections stopped the process for only {paused.TotalMilliseconds:0} ms; the test needs longer pauses");
-        Assert.Equal(lines, errors.Count);
-        Assert.All(errors, error => Assert.InRange(error, -0.1, 4.0));
+        Assert.Equal(lines, lineTimes.Count);
+        // Causality, not a window: a line arrives after it was sent (a 0.1 ms allowance for the two processes reading
+        // the same clock) and before the sender, which waits 5 ms after each, sends the next. A stamp taken at read time,
+        // or one stamp for the lines of a pause, breaks the second bound under the collections.
+        for (var i = 0; i < lineTimes.Count; i++)
+        {
+            Assert.True(lineTimes[i].ArrivedNs >= lineTimes[i].SentNs - 100_000, $"line {i} arrived {(lineTimes[i].SentNs - lineTimes[i].ArrivedNs) / 1e6:0.000} ms before it was sent");
+            if (i + 1 < lineTimes.Count)
+            {
+                Assert.True(lineTimes[i].ArrivedNs < lineTimes[i + 1].SentNs, $"line {i} is stamped after line {i + 1} was sent");
+            }
+        }
 
         // A read returns one arrival; its first line is the one the stamp belongs to.
         async Task<int> ReadArrivalAsync()
@@ -215,7 +228,7 @@ public class ReceivePumpTests
             if (read > 0)
             {
                 var sentNs = long.Parse(Encoding.ASCII.GetString(buffer, 0, read).Split('\n')[0], CultureInfo.InvariantCulture);
-                errors.Add(((stamp.LastUtcTicks - DateTime.UnixEpoch.Ticks) * 100 - sentNs) / 1e6);
+                lineTimes.Add((sentNs, (stamp.LastUtcTicks - DateTime.UnixEpoch.Ticks) * 100, (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100));
             }
 
             return read;

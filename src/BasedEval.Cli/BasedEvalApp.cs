@@ -11,6 +11,7 @@ public static class BasedEvalApp
         var root = new RootCommand("basedeval: decide, with evidence, whether one LLM can replace another.");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(WatchCommand.Create());
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());

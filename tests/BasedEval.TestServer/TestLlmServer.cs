@@ -27,7 +27,7 @@ public sealed partial class TestLlmServer : IAsyncDisposable
 
     private readonly WebApplication _app;
     private readonly DeadlineClock _clock;
-    private readonly Dictionary<string, CompiledModel> _models;
+    private readonly ConcurrentDictionary<string, CompiledModel> _models;
     private readonly ConcurrentDictionary<(string Model, string FaultKey), int> _attempts = new();
     private readonly List<RecordedRequest> _requests = [];
     private readonly Lock _requestsGate = new();
@@ -40,7 +40,7 @@ public sealed partial class TestLlmServer : IAsyncDisposable
         _app = app;
         _clock = clock;
         _record = record;
-        _models = script.Models.ToDictionary(pair => pair.Key, pair => new CompiledModel(pair.Key, pair.Value), StringComparer.Ordinal);
+        _models = new ConcurrentDictionary<string, CompiledModel>(script.Models.Select(pair => KeyValuePair.Create(pair.Key, new CompiledModel(pair.Key, pair.Value))), StringComparer.Ordinal);
         BaseUrl = null!;
     }
 
@@ -111,6 +111,15 @@ public sealed partial class TestLlmServer : IAsyncDisposable
     /// client's TTFT error that is the server's own, on a loaded machine where its wake-ups come late.
     /// </summary>
     public FirstContentLateness FirstContentLateness => _lateness.Summary();
+
+    /// <summary>A release: the model is listed by /v1/models and answers from now on.</summary>
+    public void AddModel(string name, ModelScript script) => _models[name] = new CompiledModel(name, script);
+
+    /// <summary>A withdrawal: the model is no longer listed and is unknown to requests.</summary>
+    public void RemoveModel(string name) => _models.TryRemove(name, out _);
+
+    /// <summary>When set, /v1/models answers this status and body instead of the list: an outage or a broken gateway.</summary>
+    public (int Status, string Body)? ModelListOverride { get; set; }
 
     public int RequestCount(string model) => CountRequests(r => r.Model == model);
 
@@ -269,8 +278,27 @@ public sealed partial class TestLlmServer : IAsyncDisposable
 
     private async Task WriteModelListAsync(HttpContext context)
     {
+        if (ModelListOverride is var (status, body))
+        {
+            context.Response.StatusCode = status;
+            await context.Response.WriteAsync(body, context.RequestAborted);
+            return;
+        }
+
         var anthropic = context.Request.Headers.ContainsKey("anthropic-version");
-        var names = _models.Keys.Order(StringComparer.Ordinal).ToList();
+        var all = _models.Keys.Order(StringComparer.Ordinal).ToList();
+        var names = all;
+        var hasMore = false;
+        if (anthropic)
+        {
+            // Anthropic pages its list: `limit` ids (default 20) after `after_id`, with has_more and last_id to go on.
+            var query = context.Request.Query;
+            var limit = int.TryParse(query["limit"], out var asked) && asked > 0 ? asked : 20;
+            var start = query["after_id"].FirstOrDefault() is { } after ? all.IndexOf(after) + 1 : 0;
+            names = all.Skip(start).Take(limit).ToList();
+            hasMore = start + names.Count < all.Count;
+        }
+
         var bytes = Frames.Json(w =>
         {
             w.WriteStartObject();
@@ -303,7 +331,7 @@ public sealed partial class TestLlmServer : IAsyncDisposable
             w.WriteEndArray();
             if (anthropic)
             {
-                w.WriteBoolean("has_more", false);
+                w.WriteBoolean("has_more", hasMore);
                 WriteStringOrNull(w, "first_id", names.FirstOrDefault());
                 WriteStringOrNull(w, "last_id", names.LastOrDefault());
             }

@@ -9,7 +9,7 @@ public static class ConfigLoader
 {
     public const int SchemaVersion = 1;
 
-    private static readonly string[] TopKeys = ["version", "store", "store_timeout_s", "reports_dir", "seed", "targets", "suites", "comparisons", .. WorkloadSection.TopKeys];
+    private static readonly string[] TopKeys = ["version", "store", "store_timeout_s", "reports_dir", "seed", "targets", "suites", "comparisons", .. WorkloadSection.TopKeys, WatchSection.TopKey];
     private static readonly string[] TargetKeys =
     [
         "provider", "model", "base_url", "api_key_env", "prices", "max_concurrency", "timeout_s", "max_retries", "sampling",
@@ -126,7 +126,7 @@ public static class ConfigLoader
         var storeTimeout = top.TryGetValue("store_timeout_s", out var timeoutNode) ? yaml.Number(timeoutNode, "`store_timeout_s`", 0, 86400) : EvalConfig.DefaultStoreTimeoutSeconds;
 
         var config = new EvalConfig(path, Convert.ToHexStringLower(SHA256.HashData(content)), store, reports, seed, targets, suites, comparisons);
-        return WorkloadSection.Apply(yaml, top, config with
+        var resolved = WorkloadSection.Apply(yaml, top, config with
         {
             StorePath = Storage.ResultStores.IsServer(store) ? store : config.ResolvePath(store),
             StoreTimeout = TimeSpan.FromSeconds(storeTimeout),
@@ -137,9 +137,12 @@ public static class ConfigLoader
                 t => t.Value.Local is null ? t.Value : t.Value with { Local = t.Value.Local with { ModelPath = config.ResolvePath(t.Value.Local.ModelPath) } },
                 StringComparer.Ordinal)),
         });
+        return top.TryGetValue(WatchSection.TopKey, out var watchNode) && !YamlNodes.IsNull(watchNode)
+            ? resolved with { Watch = WatchSection.Read(yaml, watchNode, resolved) }
+            : resolved;
     }
 
-    private static TargetConfig ReadTarget(YamlNodes yaml, string name, YamlNode node)
+    internal static TargetConfig ReadTarget(YamlNodes yaml, string name, YamlNode node)
     {
         var what = $"target `{name}`";
         var f = yaml.Fields(node, what, TargetKeys);
@@ -326,7 +329,7 @@ public static class ConfigLoader
         throw yaml.Error(node, $"{what} names target `{name}`, which is not defined under `targets`", nearest is null ? $"define it under `targets:` or use one of: {string.Join(", ", targets.Keys)}" : $"did you mean `{nearest}`?");
     }
 
-    private static GatesConfig ReadGates(YamlNodes yaml, YamlNode node, string owner)
+    internal static GatesConfig ReadGates(YamlNodes yaml, YamlNode node, string owner)
     {
         var what = $"`gates` of {owner}";
         var f = yaml.Fields(node, what, GateKeys);

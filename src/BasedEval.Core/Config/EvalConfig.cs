@@ -18,6 +18,9 @@ public sealed record EvalConfig(
     /// <summary>How long to wait for a store another process holds locked before giving up (<c>store_timeout_s</c>).</summary>
     public TimeSpan StoreTimeout { get; init; } = TimeSpan.FromSeconds(DefaultStoreTimeoutSeconds);
 
+    /// <summary>The release watch (<c>watch:</c>); null where evals.yaml has none.</summary>
+    public WatchConfig? Watch { get; init; }
+
     /// <summary>Resolves a path written in evals.yaml relative to the file's own folder, the way a reader of the file expects.</summary>
     public string ResolvePath(string path) =>
         Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(SourcePath)) ?? ".", path));

@@ -65,7 +65,7 @@ internal static class WorkloadSection
         return config with { Targets = targets, Workloads = workloads, Slos = slos };
     }
 
-    private static GpuPricing? ReadGpuPricing(YamlNodes yaml, YamlNode node, string name)
+    internal static GpuPricing? ReadGpuPricing(YamlNodes yaml, YamlNode node, string name)
     {
         if (node is not YamlMappingNode mapping)
         {

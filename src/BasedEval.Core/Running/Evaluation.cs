@@ -18,6 +18,16 @@ public sealed record RunRequest(string TargetName, IReadOnlyList<string> SuiteNa
 /// <param name="Shard">Runs this shard of both runs, then compares what the store holds: INCONCLUSIVE until every shard is in.</param>
 public sealed record CompareRequest(string? ComparisonName, string? Baseline, string? Candidate, int? Limit, string? BaselineRunId = null, string? CandidateRunId = null, ShardSpec? Shard = null);
 
+/// <param name="Cached">Planned samples the store already answers, so they would not be sent.</param>
+/// <param name="EstimatedUsd">The input as counted locally plus max_tokens of output per sample sent (<see cref="AssumedOutputTokens"/> where none is set): an upper bound on what the answers cost where max_tokens is set.</param>
+/// <param name="CacheChecked">False for a local target, whose stored answers are not looked up before a run.</param>
+public sealed record RunEstimate(string TargetName, int Planned, int Cached, double EstimatedUsd, bool CacheChecked)
+{
+    public const int AssumedOutputTokens = 512;
+
+    public int ToSend => Planned - Cached;
+}
+
 public sealed record CompareOutcome(ComparisonResult Result, IReadOnlyList<string> ReportFiles, RunOutcome? BaselineRun, RunOutcome? CandidateRun);
 
 /// <summary>
@@ -181,7 +191,35 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
 
     private static string? YamlSuggestion(string name, IEnumerable<string> options) => YamlNodes.Nearest(name, options.ToList());
 
-    private async Task<RunOutcome> ExecuteRunAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<string> suiteNames, int? limit, ShardSpec? shard, CancellationToken cancellationToken)
+    private Task<RunOutcome> ExecuteRunAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<string> suiteNames, int? limit, ShardSpec? shard, CancellationToken cancellationToken) =>
+        RunPlannedAsync(runId, targetConfig, PlanSuites(suiteNames, limit), cancellationToken, shard);
+
+    /// <summary>
+    /// What a run of the target over the suites would send and about what it would cost, sending nothing: the planned
+    /// samples less those the store already answers for this endpoint. The cache is looked up for remote targets only,
+    /// since a local target's identity is its model file's hash, which means reading the whole file.
+    /// </summary>
+    public async Task<RunEstimate> EstimateAsync(string targetName, IReadOnlyList<string> suiteNames, int? limit, CancellationToken cancellationToken)
+    {
+        var targetConfig = Target(targetName, "--target");
+        var plan = Planner.Build(string.Empty, targetConfig, PlanSuites(suiteNames, limit), config.Seed);
+        var cached = new HashSet<string>(StringComparer.Ordinal);
+        if (targetConfig.Provider != ProviderKind.LlamaCpp && !BypassCache)
+        {
+            await using var target = targets.Create(targetConfig);
+            var found = await store.FindSucceededAsync(target.Identity.Key, plan.Samples.Select(p => p.RequestHash).ToHashSet(StringComparer.Ordinal), cancellationToken);
+            cached.UnionWith(found.Keys);
+        }
+
+        var toSend = plan.Samples.Where(p => !cached.Contains(p.RequestHash)).ToList();
+        var usd = toSend.Sum(p => targetConfig.Prices.CostUsd(
+            TokenEstimate.Count(string.Concat(p.Request.Messages.Select(m => m.Content))),
+            0,
+            p.Request.Sampling.MaxTokens ?? RunEstimate.AssumedOutputTokens));
+        return new RunEstimate(targetConfig.Name, plan.Samples.Count, plan.Samples.Count - toSend.Count, usd, CacheChecked: targetConfig.Provider != ProviderKind.LlamaCpp);
+    }
+
+    private List<PlannedSuite> PlanSuites(IReadOnlyList<string> suiteNames, int? limit)
     {
         var suites = new List<PlannedSuite>();
         foreach (var name in suiteNames)
@@ -203,7 +241,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             suites.Add(new PlannedSuite(name, suite.Scorer, items, suiteConfig.Prompt == SuiteFactory.LogLikelihoodPrompt, suiteConfig.Epochs));
         }
 
-        return await RunPlannedAsync(runId, targetConfig, suites, cancellationToken, shard);
+        return suites;
     }
 
     private async Task<RunOutcome> RunPlannedAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken, ShardSpec? shard = null)

@@ -36,4 +36,13 @@ public interface IResultStore : IAsyncDisposable
 
     /// <summary>The run's shards by index; empty for a run that was not sharded.</summary>
     Task<IReadOnlyList<ShardRecord>> GetShardsAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>The release source's record and models, or null for a source never listed into this store.</summary>
+    Task<WatchedSource?> GetWatchedSourceAsync(string source, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// In one transaction: records the source as listed at <paramref name="listedUtc"/> (keeping when it was first listed)
+    /// and stores the given models, replacing their earlier records; models not given keep theirs.
+    /// </summary>
+    Task SaveWatchedAsync(string source, DateTimeOffset listedUtc, IReadOnlyList<WatchedModel> models, CancellationToken cancellationToken);
 }

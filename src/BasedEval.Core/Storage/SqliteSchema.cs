@@ -10,7 +10,7 @@ namespace BasedEval.Core.Storage;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int SchemaVersion = 4;
+    public const int SchemaVersion = 5;
 
     public static async Task MigrateAsync(SqliteConnection connection, string path, CancellationToken cancellationToken)
     {
@@ -126,19 +126,45 @@ internal static class SqliteSchema
                 """, cancellationToken);
         }
 
-        // Version 4: the shards of a sharded run, each with its state and its planned samples as JSON.
+        if (current < 4)
+        {
+            // Version 4: the shards of a sharded run, each with its state and its planned samples as JSON.
+            await SqliteResultStore.ExecuteAsync(connection, """
+                BEGIN;
+                CREATE TABLE IF NOT EXISTS run_shards (
+                    run_id TEXT NOT NULL REFERENCES runs(id),
+                    shard_index INTEGER NOT NULL,
+                    shard_count INTEGER NOT NULL,
+                    status TEXT NOT NULL,
+                    updated_utc TEXT,
+                    items TEXT NOT NULL,
+                    PRIMARY KEY (run_id, shard_index)
+                );
+                PRAGMA user_version = 4;
+                COMMIT;
+                """, cancellationToken);
+        }
+
+        // Version 5: the release watch's sources and every model they listed, with each model's state and verdict.
         await SqliteResultStore.ExecuteAsync(connection, """
             BEGIN;
-            CREATE TABLE IF NOT EXISTS run_shards (
-                run_id TEXT NOT NULL REFERENCES runs(id),
-                shard_index INTEGER NOT NULL,
-                shard_count INTEGER NOT NULL,
-                status TEXT NOT NULL,
-                updated_utc TEXT,
-                items TEXT NOT NULL,
-                PRIMARY KEY (run_id, shard_index)
+            CREATE TABLE IF NOT EXISTS watch_sources (
+                source TEXT PRIMARY KEY,
+                first_listed_utc TEXT NOT NULL,
+                last_listed_utc TEXT NOT NULL
             );
-            PRAGMA user_version = 4;
+            CREATE TABLE IF NOT EXISTS watch_models (
+                source TEXT NOT NULL REFERENCES watch_sources(source),
+                model_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                listed INTEGER NOT NULL,
+                first_seen_utc TEXT NOT NULL,
+                last_listed_utc TEXT NOT NULL,
+                comparison_id TEXT,
+                verdict TEXT,
+                PRIMARY KEY (source, model_id)
+            );
+            PRAGMA user_version = 5;
             COMMIT;
             """, cancellationToken);
     }

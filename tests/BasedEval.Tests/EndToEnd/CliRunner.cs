@@ -55,4 +55,32 @@ internal static class DotnetProcess
 
         return info;
     }
+
+    /// <summary>
+    /// Starts the process and kills it with SIGKILL (no handler, no flush, no checkpoint runs) once <paramref name="killWhen"/>
+    /// holds, draining its output as it comes so a full pipe never blocks it first. Returns what it printed.
+    /// </summary>
+    public static async Task<string> KillWhenAsync(ProcessStartInfo info, Func<bool> killWhen, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        var log = new System.Text.StringBuilder();
+        using var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(deadline);
+        while (!killWhen())
+        {
+            Assert.False(process.HasExited, "the process ended before it could be killed: " + log);
+            await Task.Delay(5, timeout.Token);
+        }
+
+        process.Kill();
+        await process.WaitForExitAsync(timeout.Token);
+        lock (log)
+        {
+            return log.ToString();
+        }
+    }
 }

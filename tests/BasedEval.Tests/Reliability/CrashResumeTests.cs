@@ -22,26 +22,11 @@ public class CrashResumeTests
         await using var server = await TestLlmServer.StartAsync(ws.Script(ttftMs: 15), TestContext.Current.CancellationToken);
         ws.WriteConfig(server.BaseUrl, concurrency: 8);
 
-        var log = new System.Text.StringBuilder();
-        using (var process = Process.Start(DotnetProcess.StartInfo("basedeval.dll", ws.Root, "run", "--config", ws.ConfigPath, "--target", "t"))!)
-        {
-            // Drained as it comes, so a full pipe can never block the process before it is killed.
-            process.OutputDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-            process.ErrorDataReceived += (_, e) => { lock (log) { log.AppendLine(e.Data); } };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-            deadline.CancelAfter(TimeSpan.FromSeconds(60));
-            while (server.SuccessfulRequestCount("m") < Items / 3)
-            {
-                Assert.False(process.HasExited, "the run ended before it could be killed: " + log);
-                await Task.Delay(5, deadline.Token);
-            }
-
-            // Process.Kill is SIGKILL on Unix: no handler, no flush, no checkpoint runs.
-            process.Kill();
-            await process.WaitForExitAsync(deadline.Token);
-        }
+        await DotnetProcess.KillWhenAsync(
+            DotnetProcess.StartInfo("basedeval.dll", ws.Root, "run", "--config", ws.ConfigPath, "--target", "t"),
+            () => StoredSamples.Count(ws.StorePath) >= Items / 4,
+            TimeSpan.FromSeconds(60),
+            TestContext.Current.CancellationToken);
 
         // Requests cut by the kill reach the server's log as aborted; let them land before reading it.
         await Task.Delay(200, TestContext.Current.CancellationToken);

@@ -97,6 +97,32 @@ public abstract class ResultStoreContract
     }
 
     [Fact]
+    public async Task Watch_records_keep_a_source_first_listing_and_each_model_state_across_handles()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var source = Id("vendor");
+        var first = new DateTimeOffset(2026, 12, 1, 6, 0, 0, TimeSpan.Zero);
+        await using (var store = await OpenAsync())
+        {
+            Assert.Null(await store.GetWatchedSourceAsync(source, cancel));
+            await store.SaveWatchedAsync(source, first, [new WatchedModel(source, "old", WatchedStatus.Known, true, first, first)], cancel);
+            await store.SaveWatchedAsync(source, first.AddDays(1), [new WatchedModel(source, "new", WatchedStatus.Pending, true, first.AddDays(1), first.AddDays(1))], cancel);
+        }
+
+        await using (var other = await OpenAsync())
+        {
+            var later = first.AddDays(2);
+            await other.SaveWatchedAsync(source, later, [new WatchedModel(source, "new", WatchedStatus.Evaluated, false, first.AddDays(1), first.AddDays(1), "cmp-1", "PASS")], cancel);
+            var watched = (await other.GetWatchedSourceAsync(source, cancel))!;
+
+            Assert.Equal(first, watched.FirstListedUtc);
+            Assert.Equal(
+                [new WatchedModel(source, "new", WatchedStatus.Evaluated, false, first.AddDays(1), first.AddDays(1), "cmp-1", "PASS"), new WatchedModel(source, "old", WatchedStatus.Known, true, first, first)],
+                watched.Models);
+        }
+    }
+
+    [Fact]
     public async Task Shard_records_are_planned_once_and_keep_their_state()
     {
         var cancel = TestContext.Current.CancellationToken;

@@ -282,6 +282,74 @@ public sealed class PostgresResultStore : IResultStore
 
     public ValueTask DisposeAsync() => _source.DisposeAsync();
 
+    public async Task<WatchedSource?> GetWatchedSourceAsync(string source, CancellationToken cancellationToken)
+    {
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var first = new NpgsqlCommand("SELECT first_listed_utc FROM watch_sources WHERE source = $1;", connection);
+        Add(first, source);
+        if (await first.ExecuteScalarAsync(cancellationToken) is not DateTime firstListed)
+        {
+            return null;
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT model_id, status, listed, first_seen_utc, last_listed_utc, comparison_id, verdict FROM watch_models WHERE source = $1 ORDER BY model_id;", connection);
+        Add(command, source);
+        var models = new List<WatchedModel>();
+        await using var r = await command.ExecuteReaderAsync(cancellationToken);
+        while (await r.ReadAsync(cancellationToken))
+        {
+            models.Add(new WatchedModel(
+                source,
+                r.GetString(0),
+                Enum.Parse<WatchedStatus>(r.GetString(1)),
+                r.GetBoolean(2),
+                Utc(r.GetDateTime(3)),
+                Utc(r.GetDateTime(4)),
+                r.IsDBNull(5) ? null : r.GetString(5),
+                r.IsDBNull(6) ? null : r.GetString(6)));
+        }
+
+        return new WatchedSource(source, Utc(firstListed), models);
+    }
+
+    public async Task SaveWatchedAsync(string source, DateTimeOffset listedUtc, IReadOnlyList<WatchedModel> models, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        await using var connection = await _source.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var sourceCommand = new NpgsqlCommand("""
+            INSERT INTO watch_sources (source, first_listed_utc, last_listed_utc) VALUES ($1, $2, $2)
+            ON CONFLICT (source) DO UPDATE SET last_listed_utc = excluded.last_listed_utc;
+            """, connection, transaction))
+        {
+            Add(sourceCommand, source, listedUtc.UtcDateTime);
+            await sourceCommand.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (models.Count > 0)
+        {
+            await using var command = new NpgsqlCommand("""
+                INSERT INTO watch_models (source, model_id, status, listed, first_seen_utc, last_listed_utc, comparison_id, verdict)
+                SELECT $1, * FROM unnest($2::text[], $3::text[], $4::boolean[], $5::timestamptz[], $6::timestamptz[], $7::text[], $8::text[])
+                ON CONFLICT (source, model_id) DO UPDATE SET status = excluded.status, listed = excluded.listed, first_seen_utc = excluded.first_seen_utc,
+                    last_listed_utc = excluded.last_listed_utc, comparison_id = excluded.comparison_id, verdict = excluded.verdict;
+                """, connection, transaction);
+            Add(command,
+                source,
+                models.Select(m => m.ModelId).ToArray(),
+                models.Select(m => m.Status.ToString()).ToArray(),
+                models.Select(m => m.Listed).ToArray(),
+                models.Select(m => m.FirstSeenUtc.UtcDateTime).ToArray(),
+                models.Select(m => m.LastListedUtc.UtcDateTime).ToArray(),
+                models.Select(m => m.ComparisonId).ToArray(),
+                models.Select(m => m.Verdict).ToArray());
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(CancellationToken.None);
+    }
+
     private static IEnumerable<NpgsqlParameter> SampleValues(Sample s) =>
         new object?[]
         {

@@ -86,6 +86,22 @@ internal static class PostgresSchema
                 items TEXT NOT NULL,
                 PRIMARY KEY (run_id, shard_index)
             );
+            CREATE TABLE IF NOT EXISTS watch_sources (
+                source TEXT PRIMARY KEY,
+                first_listed_utc TIMESTAMPTZ NOT NULL,
+                last_listed_utc TIMESTAMPTZ NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS watch_models (
+                source TEXT NOT NULL REFERENCES watch_sources(source),
+                model_id TEXT NOT NULL,
+                status TEXT NOT NULL,
+                listed BOOLEAN NOT NULL,
+                first_seen_utc TIMESTAMPTZ NOT NULL,
+                last_listed_utc TIMESTAMPTZ NOT NULL,
+                comparison_id TEXT,
+                verdict TEXT,
+                PRIMARY KEY (source, model_id)
+            );
             """, connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

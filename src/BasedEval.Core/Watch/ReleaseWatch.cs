@@ -94,11 +94,17 @@ public sealed class ReleaseWatch(EvalConfig config, IResultStore store, TargetFa
             watchObserver.SourceListed(listing);
             foreach (var model in due)
             {
-                var resumed = model.Status == WatchedStatus.Pending && model.FirstSeenUtc < started;
-                watchObserver.ModelStarting(source.Name, model.ModelId, resumed);
-                var result = options.DryRun
-                    ? await EstimateAsync(watch, source, model.ModelId, cancellationToken)
-                    : await EvaluateAsync(watch, source, model, cancellationToken);
+                WatchedModelResult result;
+                if (options.DryRun)
+                {
+                    result = await EstimateAsync(watch, source, model.ModelId, cancellationToken);
+                }
+                else
+                {
+                    watchObserver.ModelStarting(source.Name, model.ModelId, resumed: model.Status == WatchedStatus.Pending && model.FirstSeenUtc < started);
+                    result = await EvaluateAsync(watch, source, model, cancellationToken);
+                }
+
                 results.Add(result);
                 watchObserver.ModelFinished(result);
             }

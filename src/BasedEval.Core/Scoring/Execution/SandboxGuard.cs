@@ -21,6 +21,10 @@ internal static class SandboxGuard
             memory, cpu, file_size, processes = (int(v) for v in sys.argv[1:5])
             marker = sys.argv[5]
             del sys.argv[1:]
+            # The parent drains stdout and stderr on their own pipes, so what it reads of the two arrives in whichever order
+            # its readers were scheduled; one pipe keeps the traceback after what the program printed, and the reason taken
+            # from the last line the exception's.
+            os.dup2(1, 2)
             for limit, value in ((resource.RLIMIT_AS, memory), (resource.RLIMIT_CPU, cpu), (resource.RLIMIT_FSIZE, file_size),
                                  (resource.RLIMIT_NPROC, processes), (resource.RLIMIT_CORE, 0)):
                 resource.setrlimit(limit, (value, value))
@@ -65,6 +69,10 @@ internal static class SandboxGuard
             try:
                 exec(code, {"__name__": "__main__", "__builtins__": __builtins__})
             except BaseException:
+                try:
+                    sys.stdout.flush()
+                except BaseException:
+                    pass
                 traceback.print_exc()
                 sys.stderr.flush()
                 os._exit(1)

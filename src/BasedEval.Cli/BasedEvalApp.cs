@@ -15,6 +15,8 @@ public static class BasedEvalApp
         root.Subcommands.Add(PlanCommand.Create());
         root.Subcommands.Add(RunsCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
+        root.Subcommands.Add(SlurmCommand.Create());
+        root.Subcommands.Add(KubernetesCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(HistoryCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());

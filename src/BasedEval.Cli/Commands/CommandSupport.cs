@@ -35,6 +35,22 @@ internal static class CommandSupport
     public static double Proportion(ParseResult parse, Option<string> option) =>
         Quantities.Proportion(parse.GetValue(option)!, option.Name, OptionError);
 
+    /// <summary>
+    /// The words that choose the comparison as the user chose it, for the `compare` a scheduler runs last, so it resolves
+    /// the same comparison and gates the shards ran.
+    /// </summary>
+    public static List<string> ComparisonSelection(CompareRequest request, ShardedComparison plan)
+    {
+        if (request.Baseline is null)
+        {
+            return ["--comparison", plan.Name];
+        }
+
+        List<string> words = request.ComparisonName is { } template ? ["--comparison", template] : [];
+        words.AddRange(["--baseline", plan.Baseline, "--candidate", plan.Candidate]);
+        return words;
+    }
+
     public static TargetFactory Targets() => new TargetFactory().Register(ProviderKind.LlamaCpp, LocalTargets.Create);
 
     public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)

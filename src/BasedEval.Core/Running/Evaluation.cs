@@ -30,6 +30,10 @@ public sealed record RunEstimate(string TargetName, int Planned, int Cached, dou
 
 public sealed record CompareOutcome(ComparisonResult Result, IReadOnlyList<string> ReportFiles, RunOutcome? BaselineRun, RunOutcome? CandidateRun);
 
+/// <summary>A comparison as separate shard processes carry it out: each runs the suites, in this order, for one target.</summary>
+/// <param name="BaselineRunId">The run id every shard of the baseline derives, so a last step can compare the runs by id.</param>
+public sealed record ShardedComparison(string Name, string Baseline, string Candidate, IReadOnlyList<string> Suites, int ShardCount, string BaselineRunId, string CandidateRunId);
+
 /// <summary>
 /// The product's two jobs, composed from the stages: config → plan → runner → target → store, then store → analysis
 /// → reports. The command line only parses arguments and renders what these return.
@@ -129,6 +133,29 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         var stored = JsonSerializer.Deserialize<ComparisonResult>(document, ReportJson.Options)!;
         var files = await ReportSet.WriteAllAsync(new ReportInput(stored, [.. baselineRun.Item2, .. candidateRun.Item2]), config.ReportsDirectory, ReportSet.Default, cancellationToken);
         return new CompareOutcome(result, files, baselineOutcome, candidateOutcome);
+    }
+
+    /// <summary>
+    /// The comparison resolved as <see cref="CompareAsync"/> resolves it, with the run id that <paramref name="shardCount"/>
+    /// shards of each target derive (<see cref="RunPlan.DerivedRunId"/>), sending nothing and opening no store: what a
+    /// scheduler's scripts need to run the shards and then compare the two runs by id.
+    /// </summary>
+    public static ShardedComparison PlanShards(EvalConfig config, CompareRequest request, int shardCount, IRunObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (shardCount < 1)
+        {
+            throw new ConfigException($"a run cannot be split into {shardCount} shards", "give a shard count of 1 or more");
+        }
+
+        // Resolving a comparison and planning its suites read only the config and the suites' files, never the store.
+        var planner = new Evaluation(config, null!, new TargetFactory(), observer);
+        var comparison = planner.ResolveComparison(request);
+        var suites = planner.PlanSuites(comparison.Suites, request.Limit);
+        string RunId(string target, string role) =>
+            (Planner.Build(string.Empty, planner.Target(target, role), suites, config.Seed) with { Shard = new ShardSpec(0, shardCount) }).DerivedRunId();
+
+        return new ShardedComparison(comparison.Name, comparison.Baseline, comparison.Candidate, comparison.Suites, shardCount, RunId(comparison.Baseline, "baseline"), RunId(comparison.Candidate, "candidate"));
     }
 
     private static void EnsureFinished(RunOutcome outcome, string targetName)

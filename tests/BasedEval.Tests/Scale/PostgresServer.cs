@@ -80,35 +80,9 @@ public sealed class PostgresServer : IAsyncLifetime
         Cleanup.DeleteFolder(_data);
     }
 
-    private static async Task RunAsync(string program, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(Environment.IsPrivilegedProcess && program != "chown" ? "runuser" : program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = "/",
-        };
-        if (Environment.IsPrivilegedProcess && program != "chown")
-        {
-            foreach (var a in new[] { "-u", "postgres", "--", program })
-            {
-                info.ArgumentList.Add(a);
-            }
-        }
-
-        foreach (var a in arguments)
-        {
-            info.ArgumentList.Add(a);
-        }
-
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {await output}{await error}");
-        }
-    }
+    /// <summary>As root, the server's programs run as the postgres user, which initdb requires; chown stays root's.</summary>
+    private static Task RunAsync(string program, params string[] arguments) =>
+        Environment.IsPrivilegedProcess && program != "chown"
+            ? Programs.RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments])
+            : Programs.RunAsync(program, arguments);
 }

@@ -112,10 +112,7 @@ public class CompareEndToEndTests
 
         var result = await CliRunner.RunAsync(ws.Root, "compare", "--config", ws.ConfigPath);
         Assert.True(result.ExitCode == 0, result.Output + result.Error);
-        using (var stop = Process.Start("kill", ["-INT", dump.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await stop.WaitForExitAsync(cancel);
-        }
+        Signals.Send(dump.Id, "INT");
 
         await dump.WaitForExitAsync(cancel);
         var table = Path.Combine(ws.Root, "wire.csv");
@@ -191,10 +188,7 @@ public class CompareEndToEndTests
         finally
         {
             // Stopped by SIGTERM, the server prints how late it wrote first chunks: the part of the error that is its own.
-            using (var stop = Process.Start("kill", ["-TERM", server.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await stop.WaitForExitAsync(cancel);
-            }
+            Signals.Send(server.Id, "TERM");
 
             TestContext.Current.TestOutputHelper?.WriteLine("server: " + await server.StandardOutput.ReadToEndAsync(cancel));
             await server.WaitForExitAsync(cancel);

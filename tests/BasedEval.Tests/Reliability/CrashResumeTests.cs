@@ -97,10 +97,7 @@ public class CrashResumeTests
             await Task.Delay(5, deadline.Token);
         }
 
-        using (var interrupt = Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await interrupt.WaitForExitAsync(deadline.Token);
-        }
+        Signals.Send(process.Id, "INT");
 
         await process.WaitForExitAsync(deadline.Token);
         var printed = await output + await error;

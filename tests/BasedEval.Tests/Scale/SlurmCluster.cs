@@ -190,10 +190,7 @@ public sealed class SlurmCluster : IAsyncLifetime
             {
                 if (!process.HasExited)
                 {
-                    using (var term = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
-                    {
-                        await term.WaitForExitAsync();
-                    }
+                    Signals.Send(process.Id, "TERM");
 
                     using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
                     try

@@ -43,10 +43,7 @@ public class ServeShutdownTests
             var firstEvent = await stream.ReadLineAsync(Cancel);
             Assert.StartsWith("data: ", firstEvent, StringComparison.Ordinal);
 
-            using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]))
-            {
-                await kill.WaitForExitAsync(Cancel);
-            }
+            Signals.Send(process.Id, signal);
 
             // The server's own word that the signal arrived, rather than an exit awaited on the chance that it did.
             var stopping = await LineWithinAsync(process.StandardOutput, TimeSpan.FromSeconds(60));

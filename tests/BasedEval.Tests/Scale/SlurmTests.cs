@@ -143,6 +143,8 @@ public sealed partial class SlurmTests(SlurmCluster cluster) : IClassFixture<Slu
         var script = new ServerScript { Models = { ["gpt-a"] = ws.Model(ws.BaselineRight, ttftMs: 2), ["open-b"] = ws.Model(ws.CandidateRight, ttftMs: 2) } };
         await using var server = await TestLlmServer.StartAsync(script, cancel);
         ws.WriteConfig(server.BaseUrl, Gates, concurrency: 8);
+        // Four shard processes write one SQLite file; on a machine busy with other work a commit may wait its turn long.
+        File.WriteAllText(ws.ConfigPath, File.ReadAllText(ws.ConfigPath).Replace("seed: 11\n", "seed: 11\nstore_timeout_s: 600\n", StringComparison.Ordinal));
         var config = CopyConfig(ws);
 
         var (code, output) = await BasedEvalAsync(ws.Root, info => cluster.Client(info),
@@ -154,9 +156,10 @@ public sealed partial class SlurmTests(SlurmCluster cluster) : IClassFixture<Slu
 
         var deadline = TimeSpan.FromMinutes(5);
         var tasks = await cluster.WaitForJobAsync(shardsJob, deadline, cancel);
+        // A failed task leaves the comparison pending for ever (afterok), so the tasks' own logs are shown first.
+        Assert.True(tasks.Count == 4 && tasks.All(t => t is { State: "COMPLETED", ExitCode: 0 }), $"{string.Join(", ", tasks)}\n{Logs(ws.Root)}");
         var compared = Assert.Single(await cluster.WaitForJobAsync(compareJob, deadline, cancel));
         var logs = Logs(ws.Root);
-        Assert.True(tasks.Count == 4 && tasks.All(t => t is { State: "COMPLETED", ExitCode: 0 }), $"{string.Join(", ", tasks)}\n{logs}");
         Assert.Equal(["0", "1", "2", "3"], tasks.Select(t => t.ArrayTaskId).Order(StringComparer.Ordinal));
 
         // The job's exit code is the verdict's, as the reports give it.

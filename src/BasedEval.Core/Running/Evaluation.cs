@@ -51,7 +51,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
 
     public async Task<RunOutcome> RunAsync(RunRequest request, CancellationToken cancellationToken)
     {
-        var target = Target(request.TargetName, "--target");
+        var target = Target(config, request.TargetName, "--target");
         var suiteNames = request.SuiteNames.Count > 0 ? request.SuiteNames : config.Suites.Keys.ToList();
         var runId = request.RunId;
         if (request.ResumeRunId is { } resume)
@@ -76,13 +76,13 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     /// </summary>
     public Task<RunOutcome> RunItemsAsync(string targetName, PlannedSuite suite, CancellationToken cancellationToken)
     {
-        var target = Target(targetName, "--target");
+        var target = Target(config, targetName, "--target");
         return RunPlannedAsync(NewId("run", target.Name), target, [suite], cancellationToken);
     }
 
     public async Task<CompareOutcome> CompareAsync(CompareRequest request, CancellationToken cancellationToken)
     {
-        var comparison = ResolveComparison(request);
+        var comparison = ResolveComparison(config, request);
         RunOutcome? baselineOutcome = null, candidateOutcome = null;
         string baselineRunId, candidateRunId;
         if (request.BaselineRunId is not null && request.CandidateRunId is not null)
@@ -93,9 +93,9 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         else
         {
             // One model at a time: two models measured at once on one machine would slow each other and blur the latency comparison.
-            baselineOutcome = await ExecuteRunAsync(null, Target(comparison.Baseline, "baseline"), comparison.Suites, request.Limit, request.Shard, cancellationToken);
+            baselineOutcome = await ExecuteRunAsync(null, Target(config, comparison.Baseline, "baseline"), comparison.Suites, request.Limit, request.Shard, cancellationToken);
             EnsureFinished(baselineOutcome, comparison.Baseline);
-            candidateOutcome = await ExecuteRunAsync(null, Target(comparison.Candidate, "candidate"), comparison.Suites, request.Limit, request.Shard, cancellationToken);
+            candidateOutcome = await ExecuteRunAsync(null, Target(config, comparison.Candidate, "candidate"), comparison.Suites, request.Limit, request.Shard, cancellationToken);
             EnsureFinished(candidateOutcome, comparison.Candidate);
 
             baselineRunId = baselineOutcome.RunId;
@@ -148,12 +148,10 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             throw new ConfigException($"a run cannot be split into {shardCount} shards", "give a shard count of 1 or more");
         }
 
-        // Resolving a comparison and planning its suites read only the config and the suites' files, never the store.
-        var planner = new Evaluation(config, null!, new TargetFactory(), observer);
-        var comparison = planner.ResolveComparison(request);
-        var suites = planner.PlanSuites(comparison.Suites, request.Limit);
+        var comparison = ResolveComparison(config, request);
+        var suites = PlanSuites(config, observer, comparison.Suites, request.Limit);
         string RunId(string target, string role) =>
-            (Planner.Build(string.Empty, planner.Target(target, role), suites, config.Seed) with { Shard = new ShardSpec(0, shardCount) }).DerivedRunId();
+            (Planner.Build(string.Empty, Target(config, target, role), suites, config.Seed) with { Shard = new ShardSpec(0, shardCount) }).DerivedRunId();
 
         return new ShardedComparison(comparison.Name, comparison.Baseline, comparison.Candidate, comparison.Suites, shardCount, RunId(comparison.Baseline, "baseline"), RunId(comparison.Candidate, "candidate"));
     }
@@ -169,7 +167,8 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         }
     }
 
-    private ComparisonConfig ResolveComparison(CompareRequest request)
+    /// <summary>Reads only the config and the suites' files, never the store: schedulers plan shards with it too.</summary>
+    private static ComparisonConfig ResolveComparison(EvalConfig config, CompareRequest request)
     {
         if (request.Baseline is not null || request.Candidate is not null)
         {
@@ -178,10 +177,10 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
                 throw new ConfigException("--baseline and --candidate go together", "give both, or neither to use a comparison from evals.yaml");
             }
 
-            var template = request.ComparisonName is not null ? Comparison(request.ComparisonName)
+            var template = request.ComparisonName is not null ? Comparison(config, request.ComparisonName)
                 : config.Comparisons.Values.FirstOrDefault();
-            Target(request.Baseline, "--baseline");
-            Target(request.Candidate, "--candidate");
+            Target(config, request.Baseline, "--baseline");
+            Target(config, request.Candidate, "--candidate");
             return new ComparisonConfig(
                 template?.Name ?? $"{request.Baseline}-vs-{request.Candidate}",
                 request.Baseline,
@@ -193,7 +192,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
 
         if (request.ComparisonName is not null)
         {
-            return Comparison(request.ComparisonName);
+            return Comparison(config, request.ComparisonName);
         }
 
         return config.Comparisons.Count switch
@@ -204,12 +203,12 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         };
     }
 
-    private ComparisonConfig Comparison(string name) =>
+    private static ComparisonConfig Comparison(EvalConfig config, string name) =>
         config.Comparisons.TryGetValue(name, out var comparison)
             ? comparison
             : throw new ConfigException($"there is no comparison `{name}` in {config.SourcePath}", $"use one of: {string.Join(", ", config.Comparisons.Keys)}");
 
-    private TargetConfig Target(string name, string role) =>
+    private static TargetConfig Target(EvalConfig config, string name, string role) =>
         config.Targets.TryGetValue(name, out var target)
             ? target
             : throw new ConfigException(
@@ -219,7 +218,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     private static string? YamlSuggestion(string name, IEnumerable<string> options) => YamlNodes.Nearest(name, options.ToList());
 
     private Task<RunOutcome> ExecuteRunAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<string> suiteNames, int? limit, ShardSpec? shard, CancellationToken cancellationToken) =>
-        RunPlannedAsync(runId, targetConfig, PlanSuites(suiteNames, limit), cancellationToken, shard);
+        RunPlannedAsync(runId, targetConfig, PlanSuites(config, observer, suiteNames, limit), cancellationToken, shard);
 
     /// <summary>
     /// What a run of the target over the suites would send and about what it would cost, sending nothing: the planned
@@ -228,8 +227,8 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     /// </summary>
     public async Task<RunEstimate> EstimateAsync(string targetName, IReadOnlyList<string> suiteNames, int? limit, CancellationToken cancellationToken)
     {
-        var targetConfig = Target(targetName, "--target");
-        var plan = Planner.Build(string.Empty, targetConfig, PlanSuites(suiteNames, limit), config.Seed);
+        var targetConfig = Target(config, targetName, "--target");
+        var plan = Planner.Build(string.Empty, targetConfig, PlanSuites(config, observer, suiteNames, limit), config.Seed);
         var cached = new HashSet<string>(StringComparer.Ordinal);
         if (targetConfig.Provider != ProviderKind.LlamaCpp && !BypassCache)
         {
@@ -246,7 +245,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         return new RunEstimate(targetConfig.Name, plan.Samples.Count, plan.Samples.Count - toSend.Count, usd, CacheChecked: targetConfig.Provider != ProviderKind.LlamaCpp);
     }
 
-    private List<PlannedSuite> PlanSuites(IReadOnlyList<string> suiteNames, int? limit)
+    private static List<PlannedSuite> PlanSuites(EvalConfig config, IRunObserver observer, IReadOnlyList<string> suiteNames, int? limit)
     {
         var suites = new List<PlannedSuite>();
         foreach (var name in suiteNames)

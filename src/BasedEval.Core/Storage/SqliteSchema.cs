@@ -22,6 +22,29 @@ internal static class SqliteSchema
             return;
         }
 
+        // Shard processes may open a new store at the same moment: the steps run under one write lock, and the version is
+        // read again inside it, so the second process finds the first one's work done instead of altering a table twice.
+        await SqliteResultStore.ExecuteAsync(connection, "BEGIN IMMEDIATE;", cancellationToken);
+        try
+        {
+            current = Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            await MigrateLockedAsync(connection, path, current, cancellationToken);
+            await SqliteResultStore.ExecuteAsync(connection, "COMMIT;", cancellationToken);
+        }
+        catch
+        {
+            await SqliteResultStore.ExecuteAsync(connection, "ROLLBACK;", CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static async Task MigrateLockedAsync(SqliteConnection connection, string path, int current, CancellationToken cancellationToken)
+    {
+        if (current == SchemaVersion)
+        {
+            return;
+        }
+
         if (current > SchemaVersion)
         {
             throw new ConfigException($"the result store `{path}` was written by a newer basedeval (schema {current}, this one reads {SchemaVersion})", "upgrade basedeval, or point `store:` at another file");
@@ -30,7 +53,6 @@ internal static class SqliteSchema
         if (current < 1)
         {
             await SqliteResultStore.ExecuteAsync(connection, """
-                BEGIN;
                 CREATE TABLE IF NOT EXISTS runs (
                     id TEXT PRIMARY KEY,
                     created_utc TEXT NOT NULL,
@@ -99,7 +121,6 @@ internal static class SqliteSchema
                     document TEXT NOT NULL
                 );
                 PRAGMA user_version = 1;
-                COMMIT;
                 """, cancellationToken);
         }
 
@@ -107,10 +128,8 @@ internal static class SqliteSchema
         {
             // Version 2: each run's reliability record (retries and give-ups by cause, protections that acted) as JSON.
             await SqliteResultStore.ExecuteAsync(connection, """
-                BEGIN;
                 ALTER TABLE runs ADD COLUMN reliability TEXT;
                 PRAGMA user_version = 2;
-                COMMIT;
                 """, cancellationToken);
         }
 
@@ -118,11 +137,9 @@ internal static class SqliteSchema
         {
             // Version 3: the tool calls of an answer (so a cached answer keeps them) and a score's named checks, as JSON.
             await SqliteResultStore.ExecuteAsync(connection, """
-                BEGIN;
                 ALTER TABLE samples ADD COLUMN tool_calls TEXT;
                 ALTER TABLE scores ADD COLUMN checks TEXT;
                 PRAGMA user_version = 3;
-                COMMIT;
                 """, cancellationToken);
         }
 
@@ -130,7 +147,6 @@ internal static class SqliteSchema
         {
             // Version 4: the shards of a sharded run, each with its state and its planned samples as JSON.
             await SqliteResultStore.ExecuteAsync(connection, """
-                BEGIN;
                 CREATE TABLE IF NOT EXISTS run_shards (
                     run_id TEXT NOT NULL REFERENCES runs(id),
                     shard_index INTEGER NOT NULL,
@@ -141,13 +157,11 @@ internal static class SqliteSchema
                     PRIMARY KEY (run_id, shard_index)
                 );
                 PRAGMA user_version = 4;
-                COMMIT;
                 """, cancellationToken);
         }
 
         // Version 5: the release watch's sources and every model they listed, with each model's state and verdict.
         await SqliteResultStore.ExecuteAsync(connection, """
-            BEGIN;
             CREATE TABLE IF NOT EXISTS watch_sources (
                 source TEXT PRIMARY KEY,
                 first_listed_utc TEXT NOT NULL,
@@ -165,7 +179,6 @@ internal static class SqliteSchema
                 PRIMARY KEY (source, model_id)
             );
             PRAGMA user_version = 5;
-            COMMIT;
             """, cancellationToken);
     }
 }

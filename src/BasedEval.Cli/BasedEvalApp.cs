@@ -9,6 +9,7 @@ public static class BasedEvalApp
     public static RootCommand Build()
     {
         var root = new RootCommand("basedeval: decide, with evidence, whether one LLM can replace another.");
+        root.Subcommands.Add(InitCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(WatchCommand.Create());

@@ -125,6 +125,10 @@ public sealed class LlamaCppTarget : ITarget
                 if (update.Summary is null)
                 {
                     tokenTimes.Add(update.Timestamp);
+                    if (update.Text.Length > 0)
+                    {
+                        request.OnText?.Invoke(update.Text);
+                    }
                 }
                 else
                 {

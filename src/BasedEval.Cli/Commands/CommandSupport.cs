@@ -51,7 +51,7 @@ internal static class CommandSupport
         return words;
     }
 
-    public static TargetFactory Targets() => new TargetFactory().Register(ProviderKind.LlamaCpp, LocalTargets.Create);
+    public static TargetFactory Targets() => LlamaCpp.LlamaCppTargets.Factory();
 
     public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
     {

@@ -13,11 +13,12 @@ public static class ConfigLoader
     private static readonly string[] TargetKeys =
     [
         "provider", "model", "base_url", "api_key_env", "prices", "max_concurrency", "timeout_s", "max_retries", "sampling",
-        "model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar", "rpm", "tpm", "max_usd", "circuit_breaker",
+        "model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar", "rpm", "tpm", "max_usd", "circuit_breaker", "client",
         .. WorkloadSection.TargetKeys,
     ];
 
     private static readonly string[] LocalOnlyKeys = ["model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar"];
+    private static readonly string[] ConnectionKeys = ["base_url", "api_key_env"];
     private static readonly string[] PriceKeys = ["input", "cached_input", "output"];
     private static readonly string[] BreakerKeys = ["failures", "open_s", "max_probes"];
     private static readonly string[] SamplingKeys = ["temperature", "top_p", "max_tokens", "seed"];
@@ -32,6 +33,7 @@ public static class ConfigLoader
         ["openai"] = ProviderKind.OpenAi,
         ["anthropic"] = ProviderKind.Anthropic,
         ["llamacpp"] = ProviderKind.LlamaCpp,
+        ["chatclient"] = ProviderKind.ChatClient,
     };
 
     private static readonly Dictionary<string, LatencyMetric> LatencyMetrics = new(StringComparer.Ordinal)
@@ -156,9 +158,20 @@ public static class ConfigLoader
             }
         }
 
+        if (provider != ProviderKind.ChatClient && f.TryGetValue("client", out var clientNode))
+        {
+            throw yaml.Error(clientNode, $"`client` applies only to provider chatclient, but {what} uses provider {yaml.String(f["provider"], "`provider`")}", "remove `client` or set `provider: chatclient`");
+        }
+
         LocalModelConfig? local = null;
+        ChatClientReference? chatClient = null;
         string model;
-        if (provider == ProviderKind.LlamaCpp)
+        if (provider == ProviderKind.ChatClient)
+        {
+            chatClient = ReadChatClient(yaml, f, node, what);
+            model = chatClient.ModelId ?? chatClient.Name;
+        }
+        else if (provider == ProviderKind.LlamaCpp)
         {
             var modelPathNode = yaml.Required(f, node, "model_path", what, "models/model.gguf");
             var modelPath = yaml.String(modelPathNode, $"`model_path` of {what}");
@@ -254,7 +267,20 @@ public static class ConfigLoader
             yaml.Where(node))
         {
             Protection = protection,
+            ChatClient = chatClient,
         };
+    }
+
+    /// <summary>The client comes from the host's code, so what would configure a connection here is refused rather than ignored.</summary>
+    private static ChatClientReference ReadChatClient(YamlNodes yaml, Dictionary<string, YamlNode> f, YamlNode node, string what)
+    {
+        foreach (var key in ConnectionKeys.Where(f.ContainsKey))
+        {
+            throw yaml.Error(f[key], $"`{key}` does not apply to provider chatclient: {what} uses the IChatClient registered in code, which holds its own endpoint and key", $"remove `{key}`, or use provider openai or anthropic to let BasedEval connect");
+        }
+
+        var name = yaml.String(yaml.Required(f, node, "client", what, "NAME  # the name the host registered its IChatClient under"), $"`client` of {what}");
+        return new ChatClientReference(name, yaml.OptionalString(f, "model", $"`model` of {what}"));
     }
 
     /// <summary>Where the scanner last read a whole token: the place to look when the parser fails without naming one.</summary>

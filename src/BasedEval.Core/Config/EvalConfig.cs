@@ -37,6 +37,9 @@ public enum ProviderKind
     OpenAi,
     Anthropic,
     LlamaCpp,
+
+    /// <summary>An IChatClient a host application registered in code under a name (BasedEval.Extensions.AI).</summary>
+    ChatClient,
 }
 
 /// <summary>USD per million tokens.</summary>
@@ -84,7 +87,12 @@ public sealed record TargetConfig(
 {
     /// <summary>How the runner spares this target: rate limits, circuit breaker and spend cap. Defaults leave rates and spend unlimited.</summary>
     public ProtectionConfig Protection { get; init; } = ProtectionConfig.Default;
+
+    /// <summary>Provider chatclient: the name the client was registered under, and the model id to ask it for (null: the client's own).</summary>
+    public ChatClientReference? ChatClient { get; init; }
 }
+
+public sealed record ChatClientReference(string Name, string? ModelId);
 
 /// <summary>
 /// Limits the runner honours for one target. Null rates and spend mean unlimited. Token rates count what the server

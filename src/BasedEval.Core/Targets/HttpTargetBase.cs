@@ -37,7 +37,7 @@ public abstract class HttpTargetBase : ITarget
 
         // The runner owns timeouts per attempt; the client must never cut a long stream on its own.
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        Identity = new TargetIdentity(ProviderName, config.Model, Endpoint.GetLeftPart(UriPartial.Path), SettingsFingerprint(config));
+        Identity = new TargetIdentity(ProviderName, config.Model, Endpoint.GetLeftPart(UriPartial.Path), TargetIdentity.SamplingFingerprint(config.Sampling));
     }
 
     public string Name => Config.Name;
@@ -84,8 +84,8 @@ public abstract class HttpTargetBase : ITarget
             // Request start is when the request went to the socket where the connection saw it, else when its body was written.
             var content = (StampedContent)message.Content;
             var state = arrival.SentTimestamp != 0
-                ? new StreamState(arrival.SentUtc, arrival.SentTimestamp)
-                : new StreamState(content.WrittenAtUtc, content.WrittenAtTimestamp);
+                ? new StreamState(arrival.SentUtc, arrival.SentTimestamp) { OnText = request.OnText }
+                : new StreamState(content.WrittenAtUtc, content.WrittenAtTimestamp) { OnText = request.OnText };
             var lastArrivalMs = 0.0;
 
             try
@@ -287,12 +287,6 @@ public abstract class HttpTargetBase : ITarget
         return null;
     }
 
-    private static string SettingsFingerprint(TargetConfig config)
-    {
-        var s = config.Sampling;
-        return string.Create(CultureInfo.InvariantCulture, $"t={s.Temperature};p={s.TopP};max={s.MaxTokens};seed={s.Seed}");
-    }
-
     /// <summary>
     /// The request body, stamping the moment the handler starts writing it: request start where the connection cannot
     /// stamp its socket write itself. Headers are buffered together with the body, so either is "just before the request
@@ -328,69 +322,6 @@ public abstract class HttpTargetBase : ITarget
         {
             length = _body.Length;
             return true;
-        }
-    }
-
-    /// <summary>Mutable accumulation of one stream; turned into an immutable response at the end.</summary>
-    protected sealed class StreamState(DateTimeOffset requestStartUtc, long startTimestamp)
-    {
-        private readonly StringBuilder _text = new();
-        private readonly List<(double OffsetMs, int Characters)> _chunks = [];
-        private readonly SortedDictionary<int, (string Id, string Name, StringBuilder Arguments)> _toolCalls = [];
-
-        public long StartTimestamp { get; } = startTimestamp;
-
-        /// <summary>The same moment on the wall clock, which the kernel's receive timestamps are read against.</summary>
-        public DateTimeOffset RequestStartUtc { get; } = requestStartUtc;
-
-        public bool Completed { get; set; }
-
-        /// <summary>Whether any event carried the answer itself (an OpenAI choice, an Anthropic message), even an empty one.</summary>
-        public bool AnswerSeen { get; set; }
-
-        public string? FinishReason { get; set; }
-
-        public int? InputTokens { get; set; }
-
-        public int CachedInputTokens { get; set; }
-
-        public int? OutputTokens { get; set; }
-
-        public int ReasoningTokens { get; set; }
-
-        /// <summary>Records an output-bearing chunk: content, reasoning or a tool-call delta.</summary>
-        public void AddOutput(double offsetMs, string visibleText, int outputCharacters)
-        {
-            _text.Append(visibleText);
-            _chunks.Add((offsetMs, Math.Max(1, outputCharacters)));
-        }
-
-        /// <summary>
-        /// Adds a piece of the tool call at <paramref name="index"/>: the first piece of a call names it, later ones carry
-        /// argument text to append. The chunk's timing is recorded by <see cref="AddOutput"/>, not here.
-        /// </summary>
-        public void AddToolCall(int index, string? id, string? name, string arguments)
-        {
-            if (!_toolCalls.TryGetValue(index, out var call))
-            {
-                call = (string.Empty, string.Empty, new StringBuilder());
-            }
-
-            _toolCalls[index] = (string.IsNullOrEmpty(id) ? call.Id : id, string.IsNullOrEmpty(name) ? call.Name : name, call.Arguments.Append(arguments));
-        }
-
-        public TargetResponse ToResponse(double e2eMs)
-        {
-            var text = _text.ToString();
-            var estimated = InputTokens is null || OutputTokens is null;
-            var output = OutputTokens ?? TokenEstimate.Count(text);
-            var usage = new TokenUsage(InputTokens ?? 0, CachedInputTokens, output, ReasoningTokens, estimated);
-            var chunks = TokenEstimate.AttributeTokens(_chunks, output);
-            double? ttft = chunks.Count > 0 ? chunks[0].OffsetMs : null;
-            return new TargetResponse(text, FinishReason, usage, new SampleTimings(RequestStartUtc, ttft, e2eMs, chunks))
-            {
-                ToolCalls = [.. _toolCalls.Values.Select(c => new ToolCall(c.Id, c.Name, c.Arguments.ToString()))],
-            };
         }
     }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using BasedEval.Core.Config;
 using BasedEval.Core.Suites;
 
 namespace BasedEval.Core.Targets;
@@ -21,6 +23,12 @@ public sealed record TargetRequest(IReadOnlyList<ChatMessage> Messages, Sampling
     /// <see cref="ITarget.CanRankContinuations"/> is true accept it.
     /// </summary>
     public IReadOnlyList<string>? Continuations { get; init; }
+
+    /// <summary>
+    /// Called with each piece of visible answer text as it arrives, so a caller can pass the stream on (the IChatClient
+    /// adapter streams through it); the response and its timings are the same with or without it.
+    /// </summary>
+    public Action<string>? OnText { get; init; }
 }
 
 /// <summary>A function call the model made. <see cref="Arguments"/> is the JSON text exactly as streamed, which may be invalid JSON.</summary>
@@ -54,6 +62,13 @@ public sealed record TargetResponse(string Text, string? FinishReason, TokenUsag
 public sealed record TargetIdentity(string Provider, string Model, string Endpoint, string SettingsFingerprint)
 {
     public string Key => $"{Provider}|{Model}|{Endpoint}|{SettingsFingerprint}";
+
+    /// <summary>The sampling settings of a remote target, which change what it answers and so which cached answers fit.</summary>
+    public static string SamplingFingerprint(SamplingConfig sampling)
+    {
+        ArgumentNullException.ThrowIfNull(sampling);
+        return string.Create(CultureInfo.InvariantCulture, $"t={sampling.Temperature};p={sampling.TopP};max={sampling.MaxTokens};seed={sampling.Seed}");
+    }
 }
 
 /// <summary>

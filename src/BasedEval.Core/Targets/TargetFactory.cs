@@ -20,10 +20,20 @@ public sealed class TargetFactory
         return this;
     }
 
-    public ITarget Create(TargetConfig config) =>
-        _makers.TryGetValue(config.Provider, out var maker)
-            ? maker(config)
-            : throw new ConfigException(config.Location.File, config.Location.Line, config.Location.Column, $"provider `{config.Provider}` of target `{config.Name}` is not available in this build", "use openai, anthropic or llamacpp");
+    public ITarget Create(TargetConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (_makers.TryGetValue(config.Provider, out var maker))
+        {
+            return maker(config);
+        }
+
+        throw config.Provider == ProviderKind.ChatClient
+            ? new ConfigException(config.Location.File, config.Location.Line, config.Location.Column,
+                $"target `{config.Name}` uses provider chatclient, whose IChatClient an application registers in code; the basedeval command has none",
+                "run this evals.yaml from your application with BasedEval.Extensions.AI (README: IChatClient), or use provider openai, anthropic or llamacpp")
+            : new ConfigException(config.Location.File, config.Location.Line, config.Location.Column, $"provider `{config.Provider}` of target `{config.Name}` is not available in this build", "use openai, anthropic or llamacpp");
+    }
 
     /// <summary>Keys come only from the environment; the variable's name is the only trace of them in config, store and reports.</summary>
     private static string? ApiKey(TargetConfig config)

@@ -1,15 +1,19 @@
 using BasedEval.Core.Config;
 using BasedEval.Core.Targets;
-using BasedEval.LlamaCpp;
 using BasedEval.LlamaCpp.Gguf;
 
-namespace BasedEval.Cli.Commands;
+namespace BasedEval.LlamaCpp;
 
-/// <summary>The in-process llama.cpp provider, wired in here so that Core never depends on native code.</summary>
-internal static class LocalTargets
+/// <summary>The llamacpp provider of evals.yaml, registered from this assembly so that Core never depends on native code.</summary>
+public static class LlamaCppTargets
 {
+    /// <summary>Core's remote providers plus this one: what the command line and a host application both run with.</summary>
+    public static TargetFactory Factory() => new TargetFactory().Register(ProviderKind.LlamaCpp, Create);
+
+    /// <summary>Builds the model file from its recipe when it is missing, then loads it.</summary>
     public static ITarget Create(TargetConfig config)
     {
+        ArgumentNullException.ThrowIfNull(config);
         var local = config.Local ?? throw new ConfigException(config.Location.File, config.Location.Line, config.Location.Column,
             $"target `{config.Name}` uses provider llamacpp but has no model", "add `model_path:` with the path of a GGUF file");
         try

@@ -18,7 +18,6 @@ public static class ConfigLoader
     ];
 
     private static readonly string[] LocalOnlyKeys = ["model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar"];
-    private static readonly string[] ConnectionKeys = ["base_url", "api_key_env"];
     private static readonly string[] PriceKeys = ["input", "cached_input", "output"];
     private static readonly string[] BreakerKeys = ["failures", "open_s", "max_probes"];
     private static readonly string[] SamplingKeys = ["temperature", "top_p", "max_tokens", "seed"];
@@ -168,7 +167,7 @@ public static class ConfigLoader
         string model;
         if (provider == ProviderKind.ChatClient)
         {
-            chatClient = ReadChatClient(yaml, f, node, what);
+            chatClient = ChatClientSection.Read(yaml, f, node, what);
             model = chatClient.ModelId ?? chatClient.Name;
         }
         else if (provider == ProviderKind.LlamaCpp)
@@ -269,18 +268,6 @@ public static class ConfigLoader
             Protection = protection,
             ChatClient = chatClient,
         };
-    }
-
-    /// <summary>The client comes from the host's code, so what would configure a connection here is refused rather than ignored.</summary>
-    private static ChatClientReference ReadChatClient(YamlNodes yaml, Dictionary<string, YamlNode> f, YamlNode node, string what)
-    {
-        foreach (var key in ConnectionKeys.Where(f.ContainsKey))
-        {
-            throw yaml.Error(f[key], $"`{key}` does not apply to provider chatclient: {what} uses the IChatClient registered in code, which holds its own endpoint and key", $"remove `{key}`, or use provider openai or anthropic to let BasedEval connect");
-        }
-
-        var name = yaml.String(yaml.Required(f, node, "client", what, "NAME  # the name the host registered its IChatClient under"), $"`client` of {what}");
-        return new ChatClientReference(name, yaml.OptionalString(f, "model", $"`model` of {what}"));
     }
 
     /// <summary>Where the scanner last read a whole token: the place to look when the parser fails without naming one.</summary>

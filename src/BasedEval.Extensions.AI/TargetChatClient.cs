@@ -41,10 +41,23 @@ public sealed class TargetChatClient(ITarget target, bool ownsTarget = false) : 
     {
         var pieces = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var request = Request(messages, options) with { OnText = text => pieces.Writer.TryWrite(text) };
-        var sending = SendThenCompleteAsync(request, pieces.Writer, cancellationToken);
-        await foreach (var text in pieces.Reader.ReadAllAsync(cancellationToken))
+        using var abandoned = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var sending = SendThenCompleteAsync(request, pieces.Writer, abandoned.Token);
+        try
         {
-            yield return new ChatResponseUpdate(ChatRole.Assistant, text) { ModelId = target.Identity.Model };
+            await foreach (var text in pieces.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return new ChatResponseUpdate(ChatRole.Assistant, text) { ModelId = target.Identity.Model };
+            }
+        }
+        finally
+        {
+            if (!sending.IsCompleted)
+            {
+                // The caller stopped reading: the model stops generating an answer nobody will read.
+                await abandoned.CancelAsync();
+                await sending.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
         }
 
         var response = await sending;

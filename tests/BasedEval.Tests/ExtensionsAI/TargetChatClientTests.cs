@@ -43,6 +43,14 @@ public class TargetChatClientTests
         var usage = Assert.Single(last.Contents.OfType<UsageContent>()).Details;
         Assert.Equal((whole.Usage.InputTokenCount, whole.Usage.OutputTokenCount), (usage.InputTokenCount, usage.OutputTokenCount));
         Assert.Equal(whole.Text, (await client.GetStreamingResponseAsync(Question, Greedy, cancel).ToChatResponseAsync(cancel)).Text);
+
+        // A reader that stops after the first piece stops the generation with it; the model is free for the next call.
+        await foreach (var first in client.GetStreamingResponseAsync(Question, new ChatOptions { Temperature = 0, MaxOutputTokens = 400 }, cancel))
+        {
+            break;
+        }
+
+        Assert.Equal(whole.Text, (await client.GetResponseAsync(Question, Greedy, cancel)).Text);
     }
 
     [Fact]

@@ -13,5 +13,8 @@ var config = ManualConfig.CreateEmpty()
     .AddLogger(ConsoleLogger.Default)
     .AddAnalyser([.. DefaultConfig.Instance.GetAnalysers()])
     .AddValidator([.. DefaultConfig.Instance.GetValidators()])
-    .AddExporter(MarkdownExporter.GitHub, JsonExporter.Full);
+    .AddExporter(MarkdownExporter.GitHub, JsonExporter.Full)
+    // Each run builds a copy of this project with the llama.cpp natives of both bindings; on a busy machine that takes longer
+    // than the two minutes BenchmarkDotNet allows by default.
+    .WithBuildTimeout(TimeSpan.FromMinutes(10));
 BenchmarkSwitcher.FromAssembly(typeof(StreamParsingBenchmarks).Assembly).Run(args, config);

@@ -14,7 +14,7 @@ namespace BasedEval.Benchmarks.Storage;
 [InvocationCount(1)]
 public class StoreWriteBenchmarks
 {
-    private const int SamplesPerInvoke = 2000;
+    private const int SamplesPerInvoke = 500;
 
     private string _folder = "";
     private ISampleStore _store = null!;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using BasedEval.LlamaSharpOracle;
@@ -29,13 +28,10 @@ internal sealed class LlamaSharpOracle : IAsyncDisposable
         _process.BeginErrorReadLine();
     }
 
-    /// <summary>Where the build put the oracle (its path is written into this assembly by the test project).</summary>
-    public static string AssemblyPath => typeof(LlamaSharpOracle).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-        .Single(a => a.Key == "LlamaSharpOracle").Value!;
+    public static string AssemblyPath => BuiltPrograms.AssemblyPath("LlamaSharpOracle");
 
     public static async Task<LlamaSharpOracle> StartAsync(string modelPath, int threads)
     {
-        Assert.True(File.Exists(AssemblyPath), $"{AssemblyPath} is missing: build tests/BasedEval.LlamaSharpOracle (the test project references it)");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(AssemblyPath);
         info.ArgumentList.Add(modelPath);

@@ -125,8 +125,16 @@ public sealed class LlamaEngine : IDisposable
             continuationTokens[j] = continuation;
         }
 
+        return LogLikelihoodAsync(contextTokens!, continuationTokens, reusePrefix, cancellationToken);
+    }
+
+    /// <summary>The log-likelihood of each continuation after <paramref name="context"/>, all given as tokens.</summary>
+    internal Task<IReadOnlyList<LogLikelihoodResult>> LogLikelihoodAsync(
+        int[] context, int[][] continuations, bool reusePrefix = true, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var completion = new TaskCompletionSource<IReadOnlyList<LogLikelihoodResult>>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Add(new LogLikelihoodWork(contextTokens!, continuationTokens, reusePrefix, completion, cancellationToken), CancellationToken.None);
+        _queue.Add(new LogLikelihoodWork(context, continuations, reusePrefix, completion, cancellationToken), CancellationToken.None);
         return completion.Task;
     }
 
@@ -151,7 +159,7 @@ public sealed class LlamaEngine : IDisposable
     }
 
     /// <summary>lm-evaluation-harness's <c>_encode_pair</c>, with BOS where the model adds it.</summary>
-    private (int[] Context, int[] Continuation) EncodePair(string context, string continuation)
+    internal (int[] Context, int[] Continuation) EncodePair(string context, string continuation)
     {
         var spaces = context.Length - context.TrimEnd().Length;
         if (spaces > 0)

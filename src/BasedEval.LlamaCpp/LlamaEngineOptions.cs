@@ -87,7 +87,18 @@ public sealed record GenerationSummary(LlamaFinishReason FinishReason, int Promp
 /// <param name="LogProbability">Sum of the natural-log probabilities of the continuation's tokens.</param>
 /// <param name="IsGreedy">Whether every continuation token was the most likely next token.</param>
 /// <param name="TokenCount">Tokens in the continuation.</param>
-public sealed record LogLikelihoodResult(double LogProbability, bool IsGreedy, int TokenCount);
+public sealed record LogLikelihoodResult(double LogProbability, bool IsGreedy, int TokenCount)
+{
+    /// <summary>Each continuation token's natural-log probability, in order; they add up to <see cref="LogProbability"/>.</summary>
+    public IReadOnlyList<double> TokenLogProbabilities { get; init; } = [];
+
+    // Two scorings agree when every token does, not when they share a list.
+    public bool Equals(LogLikelihoodResult? other) =>
+        other is not null && LogProbability.Equals(other.LogProbability) && IsGreedy == other.IsGreedy && TokenCount == other.TokenCount
+        && TokenLogProbabilities.SequenceEqual(other.TokenLogProbabilities);
+
+    public override int GetHashCode() => HashCode.Combine(LogProbability, IsGreedy, TokenCount);
+}
 
 /// <summary>Cumulative time spent inside llama.cpp by an engine, to separate the binding's own cost from llama.cpp's.</summary>
 public sealed record LlamaEngineStatistics(long DecodeCalls, TimeSpan DecodeTime, long SampledTokens, TimeSpan SampleTime);

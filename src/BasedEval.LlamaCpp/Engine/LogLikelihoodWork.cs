@@ -16,7 +16,7 @@ internal sealed class LogLikelihoodWork : SequenceWork
     private readonly int[][] _continuations;
     private readonly bool _reusePrefix;
     private readonly TaskCompletionSource<IReadOnlyList<LogLikelihoodResult>> _completion;
-    private readonly double[] _sums;
+    private readonly double[][] _tokenLogProbabilities;
     private readonly bool[] _greedy;
     private readonly List<(int BatchIndex, Entry Entry)> _pending = [];
     private List<Segment> _segments = [];
@@ -32,7 +32,7 @@ internal sealed class LogLikelihoodWork : SequenceWork
         _continuations = continuations;
         _reusePrefix = reusePrefix;
         _completion = completion;
-        _sums = new double[continuations.Length];
+        _tokenLogProbabilities = continuations.Select(c => new double[c.Length]).ToArray();
         _greedy = Enumerable.Repeat(true, continuations.Length).ToArray();
     }
 
@@ -74,12 +74,13 @@ internal sealed class LogLikelihoodWork : SequenceWork
             {
                 for (var j = 0; j < _continuations.Length; j++)
                 {
-                    Score(j, in row, _continuations[j][0]);
+                    Score(j, 0, in row, _continuations[j][0]);
                 }
             }
             else
             {
-                Score(entry.Continuation, in row, entry.Target);
+                // The entry at position p predicts the token at p + 1, which is that far into the continuation.
+                Score(entry.Continuation, entry.Position + 1 - _context.Length, in row, entry.Target);
             }
         }
 
@@ -102,7 +103,8 @@ internal sealed class LogLikelihoodWork : SequenceWork
             var results = new LogLikelihoodResult[_continuations.Length];
             for (var j = 0; j < results.Length; j++)
             {
-                results[j] = new LogLikelihoodResult(_sums[j], _greedy[j], _continuations[j].Length);
+                var tokens = _tokenLogProbabilities[j];
+                results[j] = new LogLikelihoodResult(tokens.Sum(), _greedy[j], tokens.Length) { TokenLogProbabilities = tokens };
             }
 
             _completion.TrySetResult(results);
@@ -122,9 +124,9 @@ internal sealed class LogLikelihoodWork : SequenceWork
         }
     }
 
-    private void Score(int continuation, in LogitRow row, int target)
+    private void Score(int continuation, int index, in LogitRow row, int target)
     {
-        _sums[continuation] += row.LogProbability(target);
+        _tokenLogProbabilities[continuation][index] = row.LogProbability(target);
         _greedy[continuation] &= row.ArgMax == target;
     }
 

@@ -81,7 +81,7 @@ public sealed class PostgresServer : IAsyncLifetime
     }
 
     /// <summary>As root, the server's programs run as the postgres user, which initdb requires; chown stays root's.</summary>
-    private static Task RunAsync(string program, params string[] arguments) =>
+    private static Task<string> RunAsync(string program, params string[] arguments) =>
         Environment.IsPrivilegedProcess && program != "chown"
             ? Programs.RunAsync("runuser", ["-u", "postgres", "--", program, .. arguments])
             : Programs.RunAsync(program, arguments);

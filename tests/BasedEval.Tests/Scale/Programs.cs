@@ -2,10 +2,10 @@ using System.Diagnostics;
 
 namespace BasedEval.Tests.Scale;
 
-/// <summary>Runs a setup program of a server fixture (initdb, pg_ctl, chown, …) to its end; a failure carries what it printed.</summary>
+/// <summary>Runs a program (a server fixture's initdb, pg_ctl, chown, …; a harness) to its end and returns its standard output; a failure carries what it printed.</summary>
 internal static class Programs
 {
-    public static async Task RunAsync(string program, params string[] arguments)
+    public static async Task<string> RunAsync(string program, params string[] arguments)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = "/" };
         foreach (var a in arguments)
@@ -21,5 +21,7 @@ internal static class Programs
         {
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited {process.ExitCode}: {await output}{await error}");
         }
+
+        return await output;
     }
 }

@@ -15,7 +15,7 @@ public sealed record CdfChart(string Id, string Title, string Description, strin
 
     public override int Width => 400;
 
-    public override int Height => 320;
+    public override int Height => 300;
 
     protected override void Draw(Plot plot)
     {
@@ -28,15 +28,18 @@ public sealed record CdfChart(string Id, string Title, string Description, strin
             line.LinePattern = series.Dashed ? LinePattern.Dashed : LinePattern.Solid;
         }
 
+        // Below a rising curve's right end is where a CDF leaves room for the legend.
         plot.Legend.ManualItems.AddRange(Series.Select(s => ChartStyle.Stroke(ChartStyle.Shorten(s.Label, 28), s.Color, s.Dashed ? LinePattern.Dashed : null)));
-        plot.ShowLegend(Edge.Top);
+        plot.ShowLegend(Alignment.LowerRight);
 
-        var (min, max) = ChartStyle.Span(drawn.SelectMany(s => s.Quantiles.Take(LastPercentile + 1)).Append(0), 0.03);
+        var (min, max) = drawn.Count == 0 ? (0, 1) : ChartStyle.Span(drawn.SelectMany(s => s.Quantiles.Take(LastPercentile + 1)).Append(0), 0.03);
         foreach (var p in new[] { 50, 95 })
         {
             plot.Add.HorizontalLine(p, 1, Palette.Axis, LinePattern.Dotted);
-            var label = plot.Add.Text("p" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), max, p);
-            label.LabelAlignment = Alignment.LowerRight;
+            // Left of the curves at these heights is above them, so the label is never drawn over a line.
+            var label = plot.Add.Text("p" + p.ToString(System.Globalization.CultureInfo.InvariantCulture), min, p);
+            label.LabelAlignment = Alignment.LowerLeft;
+            label.OffsetX = 3;
             label.LabelFontColor = Palette.Muted;
             label.LabelFontSize = 10;
             label.LabelFontName = ChartStyle.Family;

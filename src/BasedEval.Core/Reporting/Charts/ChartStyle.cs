@@ -31,11 +31,11 @@ internal static class ChartStyle
 
     public static void Apply(Plot plot, string title)
     {
-        plot.Title(title, 14);
-        plot.Axes.Title.Label.Bold = true;
-        plot.Axes.Title.Label.ForeColor = Palette.Text;
         plot.Font.Set(Family);
         plot.Axes.Color(Palette.Muted);
+        plot.Title(title, 15);
+        plot.Axes.Title.Label.Bold = true;
+        plot.Axes.Title.Label.ForeColor = Palette.Text;
         plot.Axes.Bottom.Label.ForeColor = Palette.Text;
         plot.Axes.Left.Label.ForeColor = Palette.Text;
         plot.Grid.MajorLineColor = Palette.Grid;
@@ -50,7 +50,8 @@ internal static class ChartStyle
     /// <summary>Automatic ticks written with the axis's unit, in the invariant culture.</summary>
     public static void ValueTicks(IAxis axis, AxisUnit unit, string label)
     {
-        axis.TickGenerator = new NumericAutomatic { LabelFormatter = v => unit.Apply(Number(v)) };
+        // No minor ticks: the grid already marks the major ones, and each minor tick is markup in every chart.
+        axis.TickGenerator = new NumericAutomatic { LabelFormatter = v => unit.Apply(Number(v)), MinorTickGenerator = new EvenlySpacedMinorTickGenerator(1) };
         axis.Label.Text = label;
         axis.Label.FontSize = 12;
         axis.Label.Bold = false;

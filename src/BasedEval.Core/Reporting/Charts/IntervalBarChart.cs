@@ -26,7 +26,7 @@ public sealed record IntervalBarChart(
     public override int Width => 760;
 
     /// <summary>Room for the title, the legend's two lines and the axis, then one row per bar.</summary>
-    public override int Height => 190 + (Math.Max(1, Bars.Count) * RowHeight);
+    public override int Height => 175 + (Math.Max(1, Bars.Count) * RowHeight);
 
     protected override void Draw(Plot plot)
     {
@@ -50,6 +50,7 @@ public sealed record IntervalBarChart(
         legend.Add(new LegendItem { LabelText = "* " + MarkLabel });
         plot.Legend.ManualItems.AddRange(legend);
         plot.ShowLegend(Edge.Top);
+        plot.Axes.Top.MaximumSize = 8;
 
         var (min, max) = ChartStyle.Span(Bars.SelectMany(b => new[] { b.Estimate, b.Lower, b.Upper }).Append(0).Append(Threshold ?? 0));
         plot.Axes.SetLimitsX(min, max);

@@ -39,7 +39,8 @@ public sealed record ScatterChart(string Id, string Title, string Description, s
         }
 
         var (yMin, yMax) = ChartStyle.Span(Points.SelectMany(p => new[] { p.Y, p.YLower, p.YUpper }), 0.12);
-        plot.Axes.SetLimits(0, xMax, yMin, yMax);
+        // A little room left of zero, so a free model's point and whisker are not drawn over the axis.
+        plot.Axes.SetLimits(-xMax * 0.04, xMax, yMin, yMax);
         ChartStyle.ValueTicks(plot.Axes.Bottom, XUnit, XTitle);
         ChartStyle.ValueTicks(plot.Axes.Left, YUnit, YTitle);
     }

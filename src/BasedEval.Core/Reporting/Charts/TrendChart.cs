@@ -27,9 +27,9 @@ public sealed record TrendChart(string Id, string Title, string Description, str
         var (yMin, yMax) = ChartStyle.Span(Points.SelectMany(p => new[] { p.Value, p.Lower, p.Upper }), 0.08);
         plot.Axes.SetLimits(-0.5, Math.Max(1, Points.Count) - 0.5, yMin, yMax);
         ChartStyle.ValueTicks(plot.Axes.Left, YUnit, YTitle);
-        ChartStyle.CategoryTicks(plot.Axes.Bottom, Points.Select((_, i) => (double)i).ToList(), Points.Select(p => ChartStyle.Shorten(p.Label, 24)).ToList());
+        ChartStyle.CategoryTicks(plot.Axes.Bottom, Points.Select((_, i) => (double)i).ToList(), Points.Select(p => ChartStyle.Shorten(p.Label, 16)).ToList());
         plot.Axes.Bottom.TickLabelStyle.Rotation = -40;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-        plot.Axes.Bottom.MinimumSize = 70;
+        plot.Axes.Bottom.MinimumSize = 90;
     }
 }

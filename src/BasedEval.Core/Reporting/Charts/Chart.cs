@@ -1,5 +1,6 @@
 using System.Globalization;
 using ScottPlot;
+using SkiaSharp;
 
 namespace BasedEval.Core.Reporting.Charts;
 
@@ -27,7 +28,19 @@ public abstract record Chart(string Id, string Title, string Description)
     {
         using var plot = Plot();
         plot.ScaleFactor = PngScale;
-        return Render(() => plot.GetImageBytes((int)(Width * PngScale), (int)(Height * PngScale), ImageFormat.Png));
+        using var surface = SKSurface.Create(new SKImageInfo((int)(Width * PngScale), (int)(Height * PngScale)))
+            ?? throw new InvalidOperationException($"SkiaSharp could not make a {Width * PngScale}×{Height * PngScale} surface for chart {Id}");
+        using var image = Render(() =>
+        {
+            plot.Render(surface);
+            return surface.Snapshot();
+        });
+        using var pixels = image.PeekPixels();
+        // Encoding, not drawing, is most of a PNG's cost: two cheap filters at a light zlib level write a tall chart
+        // four times faster than the default, for a sixth more bytes.
+        using var png = pixels.Encode(new SKPngEncoderOptions(SKPngEncoderFilterFlags.Sub | SKPngEncoderFilterFlags.Up, 3))
+            ?? throw new InvalidOperationException($"SkiaSharp could not encode chart {Id} as PNG");
+        return png.ToArray();
     }
 
     /// <summary>Adds this chart's marks, axes and legend to an empty plot that already carries the shared style.</summary>

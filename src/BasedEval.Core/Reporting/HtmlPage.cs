@@ -44,7 +44,7 @@ internal static class HtmlPage
         .num { text-align: right; white-space: nowrap; }
         .gates { background: rgba(255,255,255,.7); margin-top: 12px; }
         figure { margin: 8px 0 16px; }
-        svg.chart { max-width: 100%; height: auto; display: block; font-family: inherit; }
+        .chart { max-width: 100%; height: auto; display: block; }
         .split { display: grid; grid-template-columns: minmax(0, 560px) 1fr; gap: 24px; align-items: start; }
         .grid3 { display: grid; grid-template-columns: repeat(3, 1fr); gap: 16px; }
         .flip { border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; margin: 10px 0; break-inside: avoid; }

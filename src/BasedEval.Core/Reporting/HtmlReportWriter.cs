@@ -29,18 +29,21 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
         await writer.WriteAsync(Render(input.Comparison).AsMemory(), cancellationToken);
     }
 
-    public string Render(ComparisonResult c)
+    /// <summary>The page with its charts as inline SVG, or as embedded PNG images for a printer that rasterizes anyway.</summary>
+    public string Render(ComparisonResult c, ChartEmbedding charts = ChartEmbedding.Svg)
     {
         var page = new StringBuilder(64 * 1024);
+        var drawn = ComparisonCharts.Of(c);
+        string Figure(Chart chart) => charts == ChartEmbedding.Svg ? chart.ToSvg() : PngImage(chart);
         var title = $"{c.Candidate.Target} vs {c.Baseline.Target}: {ReportFormat.Verdict(c.Verdict)}";
         HtmlPage.Open(page, title);
         page.Append("<header><p class=\"eyebrow\">BasedEval comparison · ").Append(Html.Encode(c.ComparisonName)).Append(" · ").Append(ReportFormat.Date(c.CreatedUtc)).Append("</p>\n");
         page.Append("<h1>Can <span class=\"cand\">").Append(Html.Encode(c.Candidate.Target)).Append("</span> replace <span class=\"base\">").Append(Html.Encode(c.Baseline.Target)).Append("</span>?</h1></header>\n");
         Banner(page, c);
         Cards(page, c);
-        QualityVsCost(page, c);
-        QualityBreakdown(page, c);
-        Latency(page, c);
+        QualityVsCost(page, c, Figure(drawn.QualityVsCost));
+        QualityBreakdown(page, c, Figure(drawn.Suites), drawn.Slices is { } slices ? Figure(slices) : null);
+        Latency(page, c, drawn.Latency.Select(Figure).ToList());
         Cost(page, c);
         Errors(page, c);
         Flips(page, c);
@@ -117,23 +120,11 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
             .Append("</p><p class=\"detail\">").Append(Html.Encode(detail)).Append("</p><p class=\"note\">").Append(Html.Encode(note)).Append("</p></div>\n");
     }
 
-    private static void QualityVsCost(StringBuilder page, ComparisonResult c)
+    private static void QualityVsCost(StringBuilder page, ComparisonResult c, string figure)
     {
         var b = c.Baseline.Metrics.Quality;
         var k = c.Candidate.Metrics.Quality;
-        var chart = new ScatterChart(
-            "chart-quality-cost",
-            "Quality against cost",
-            $"Accuracy with its {ReportFormat.Confidence(c.Paired.Confidence)} Wilson interval against cost per 1,000 requests. Baseline {c.Baseline.Target}: {ReportFormat.Percent(c.Paired.BaselineAccuracy)} at {ReportFormat.Usd(c.Cost.Baseline.Per1000ItemsUsd)}. Candidate {c.Candidate.Target}: {ReportFormat.Percent(c.Paired.CandidateAccuracy)} at {ReportFormat.Usd(c.Cost.Candidate.Per1000ItemsUsd)}.",
-            "cost per 1,000 requests (USD)",
-            new AxisUnit("$"),
-            "accuracy on paired items",
-            new AxisUnit(Suffix: "%"),
-            [
-                new ScatterPoint($"{c.Baseline.Target} (baseline)", c.Cost.Baseline.Per1000ItemsUsd, c.Paired.BaselineAccuracy * 100, c.Paired.BaselineInterval.Lower * 100, c.Paired.BaselineInterval.Upper * 100, Palette.Baseline),
-                new ScatterPoint($"{c.Candidate.Target} (candidate)", c.Cost.Candidate.Per1000ItemsUsd, c.Paired.CandidateAccuracy * 100, c.Paired.CandidateInterval.Lower * 100, c.Paired.CandidateInterval.Upper * 100, Palette.Candidate),
-            ]);
-        page.Append("<section><h2>Quality against cost</h2>\n<div class=\"split\"><figure>").Append(chart.ToSvg()).Append("<figcaption>Up and to the left is better. Whiskers: ")
+        page.Append("<section><h2>Quality against cost</h2>\n<div class=\"split\"><figure>").Append(figure).Append("<figcaption>Up and to the left is better. Whiskers: ")
             .Append(ReportFormat.Confidence(c.Paired.Confidence)).Append(" intervals.</figcaption></figure>\n");
         page.Append("<table><caption>Per model, over all its samples</caption><thead><tr><th scope=\"col\"></th><th scope=\"col\" class=\"num\">Accuracy</th><th scope=\"col\" class=\"num\">Scored</th><th scope=\"col\" class=\"num\">Failed</th><th scope=\"col\" class=\"num\">Output tok/s</th></tr></thead><tbody>\n");
         foreach (var (role, side, q) in new[] { ("baseline", c.Baseline, b), ("candidate", c.Candidate, k) })
@@ -150,24 +141,10 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
             .Append("; McNemar exact p = ").Append(ReportFormat.PValue(c.Paired.McNemarExactP)).Append(".</p></section>\n");
     }
 
-    private static void QualityBreakdown(StringBuilder page, ComparisonResult c)
+    private static void QualityBreakdown(StringBuilder page, ComparisonResult c, string suitesFigure, string? slicesFigure)
     {
-        var qualityGate = c.Gates.FirstOrDefault(g => g.Kind == "quality");
-        var threshold = qualityGate is null ? (double?)null : qualityGate.Threshold;
-        var thresholdLabel = qualityGate is null ? null : $"gate threshold {ReportFormat.Points(qualityGate.Threshold)} pts";
-        var points = new AxisUnit();
         page.Append("<section><h2>Quality by suite and slice</h2>\n");
-        var suites = new IntervalBarChart(
-            "chart-suites",
-            "Accuracy difference by suite",
-            "Candidate minus baseline accuracy in points per suite, with its interval. " + string.Join(" ", c.Suites.Select(s => $"{s.Suite}: {ReportFormat.Points(s.Paired.DifferencePoints)} points [{ReportFormat.Points(s.Paired.DifferenceIntervalPoints.Lower)}, {ReportFormat.Points(s.Paired.DifferenceIntervalPoints.Upper)}].")),
-            "candidate − baseline (accuracy points)",
-            points,
-            c.Suites.Select(s => new IntervalBar(s.Suite, s.Paired.DifferencePoints, s.Paired.DifferenceIntervalPoints.Lower, s.Paired.DifferenceIntervalPoints.Upper, s.Paired.McNemarExactP < 0.05)).ToList(),
-            "McNemar p < 0.05",
-            threshold,
-            thresholdLabel);
-        page.Append("<figure>").Append(suites.ToSvg()).Append("<figcaption>Bars: the difference in accuracy points; whiskers: its ").Append(ReportFormat.Confidence(c.Paired.Confidence)).Append(" interval.</figcaption></figure>\n");
+        page.Append("<figure>").Append(suitesFigure).Append("<figcaption>Bars: the difference in accuracy points; whiskers: its ").Append(ReportFormat.Confidence(c.Paired.Confidence)).Append(" interval.</figcaption></figure>\n");
         page.Append("<table><caption>Accuracy by suite: micro (every item counts once) and macro (the mean of per-subject accuracies)</caption>")
             .Append("<thead><tr><th scope=\"col\">Suite</th><th scope=\"col\">Items</th><th scope=\"col\">Baseline micro</th><th scope=\"col\">Candidate micro</th><th scope=\"col\">Baseline macro</th><th scope=\"col\">Candidate macro</th></tr></thead><tbody>");
         foreach (var suite in c.Suites)
@@ -180,49 +157,22 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
 
         page.Append("</tbody></table>\n");
 
-        if (c.Slices.Count > 0)
+        if (slicesFigure is not null)
         {
-            var multipleSuites = c.Slices.Select(s => s.Suite).Distinct(StringComparer.Ordinal).Count() > 1;
-            var ordered = c.Slices.OrderBy(s => double.IsNaN(s.DifferencePoints) ? double.MaxValue : s.DifferencePoints).ThenBy(s => s.Slice, StringComparer.Ordinal).ToList();
-            var significant = ordered.Where(s => s.HolmAdjustedP < 0.05).ToList();
-            var regressions = significant.Count(s => s.Regression);
-            var slices = new IntervalBarChart(
-                "chart-slices",
-                "Accuracy difference by slice",
-                $"Candidate minus baseline accuracy in points for {ordered.Count} slices, worst first, with 95% intervals. {significant.Count} differ significantly after Holm adjustment ({regressions} of them regressions)"
-                    + (significant.Count > 0 ? ": " + string.Join(", ", significant.Select(s => $"{s.Slice} {ReportFormat.Points(s.DifferencePoints)}")) : "") + ".",
-                "candidate − baseline (accuracy points)",
-                points,
-                ordered.Select(s => new IntervalBar(
-                    multipleSuites ? $"{s.Suite} / {s.Slice}" : s.Slice,
-                    s.DifferencePoints,
-                    s.DifferenceIntervalPoints?.Lower ?? double.NaN,
-                    s.DifferenceIntervalPoints?.Upper ?? double.NaN,
-                    s.HolmAdjustedP < 0.05)).ToList(),
-                "Holm-adjusted p < 0.05",
-                threshold,
-                thresholdLabel);
-            page.Append("<figure>").Append(slices.ToSvg()).Append("<figcaption>Worst first. Whiskers: unadjusted 95% intervals; * marks a difference that survives Holm's adjustment across all ")
-                .Append(ReportFormat.Count(ordered.Count)).Append(" slices. ").Append(ReportFormat.Count(regressions)).Append(" significant regressions.</figcaption></figure>\n");
+            var regressions = c.Slices.Count(s => s.HolmAdjustedP < 0.05 && s.Regression);
+            page.Append("<figure>").Append(slicesFigure).Append("<figcaption>Worst first. Whiskers: unadjusted 95% intervals; * marks a difference that survives Holm's adjustment across all ")
+                .Append(ReportFormat.Count(c.Slices.Count)).Append(" slices. ").Append(ReportFormat.Count(regressions)).Append(" significant regressions.</figcaption></figure>\n");
         }
 
         page.Append("</section>\n");
     }
 
-    private static void Latency(StringBuilder page, ComparisonResult c)
+    private static void Latency(StringBuilder page, ComparisonResult c, IReadOnlyList<string> figures)
     {
         page.Append("<section><h2>Latency</h2>\n<div class=\"grid3\">\n");
-        foreach (var (metric, name) in new[] { (c.Latency.Ttft, "Time to first token"), (c.Latency.Tpot, "Time per output token"), (c.Latency.E2e, "End-to-end latency") })
+        foreach (var figure in figures)
         {
-            var quantiles = metric.Quantiles ?? new LatencyQuantiles([], []);
-            var chart = new CdfChart(
-                "chart-" + metric.Metric,
-                $"{name} (CDF)",
-                $"Cumulative distribution of {name.ToLowerInvariant()} in milliseconds. Baseline {c.Baseline.Target}: p50 {ReportFormat.Milliseconds(metric.Baseline.P50)}, p95 {ReportFormat.Milliseconds(metric.Baseline.P95)}. Candidate {c.Candidate.Target}: p50 {ReportFormat.Milliseconds(metric.Candidate.P50)}, p95 {ReportFormat.Milliseconds(metric.Candidate.P95)}.",
-                $"{metric.Metric.ToUpperInvariant()} (ms)",
-                AxisUnit.None,
-                [new CdfSeries($"{c.Baseline.Target}", Palette.Baseline, quantiles.Baseline), new CdfSeries($"{c.Candidate.Target}", Palette.Candidate, quantiles.Candidate, Dashed: true)]);
-            page.Append("<figure>").Append(chart.ToSvg()).Append("<figcaption>").Append(Html.Encode(name)).Append(": share of requests at or below each latency, up to p99.</figcaption></figure>\n");
+            page.Append("<figure>").Append(figure).Append("<figcaption>The share of requests at or below each latency, up to p99.</figcaption></figure>\n");
         }
 
         page.Append("</div>\n<table><caption>Latency percentiles (ms) on paired items</caption><thead><tr><th scope=\"col\">Measure</th><th scope=\"col\" class=\"num\">Baseline p50</th><th scope=\"col\" class=\"num\">p95</th><th scope=\"col\" class=\"num\">p99</th><th scope=\"col\" class=\"num\">Candidate p50</th><th scope=\"col\" class=\"num\">p95</th><th scope=\"col\" class=\"num\">p99</th><th scope=\"col\" class=\"num\">Ratio p50</th><th scope=\"col\" class=\"num\">Ratio p95</th><th scope=\"col\" class=\"num\">Ratio p99</th></tr></thead><tbody>\n");
@@ -339,6 +289,10 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
         page.Append("</dl></section>\n");
     }
 
+    /// <summary>A chart as a PNG in a data URL, which the page's content security policy allows and nothing else.</summary>
+    private static string PngImage(Chart chart) =>
+        $"<img class=\"chart\" id=\"{Html.Encode(chart.Id)}\" width=\"{chart.Width}\" height=\"{chart.Height}\" alt=\"{Html.Encode(chart.Title + ". " + chart.Description)}\" src=\"data:image/png;base64,{Convert.ToBase64String(chart.ToPng())}\">";
+
     private static void Term(StringBuilder page, string term, string definition) =>
         page.Append("<dt>").Append(Html.Encode(term)).Append("</dt><dd>").Append(Html.Encode(definition)).Append("</dd>\n");
 
@@ -355,4 +309,11 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
         Decision.Fail => "fail",
         _ => "inconclusive",
     };
+}
+
+/// <summary>How report.html carries its charts.</summary>
+public enum ChartEmbedding
+{
+    Svg,
+    Png,
 }

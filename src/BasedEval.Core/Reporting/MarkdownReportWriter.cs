@@ -1,10 +1,14 @@
 using System.Globalization;
 using System.Text;
 using BasedEval.Core.Gating;
+using BasedEval.Core.Reporting.Charts;
 
 namespace BasedEval.Core.Reporting;
 
-/// <summary>summary.md: fit for $GITHUB_STEP_SUMMARY or a pull-request comment. Model text is escaped, never rendered.</summary>
+/// <summary>
+/// summary.md: fit for $GITHUB_STEP_SUMMARY or a pull-request comment. Model text is escaped, never rendered. Its charts are
+/// PNG files beside it, linked by relative path, so a comment or summary that uploads the folder shows them.
+/// </summary>
 public sealed class MarkdownReportWriter : IReportWriter
 {
     public string Format => "md";
@@ -16,6 +20,11 @@ public sealed class MarkdownReportWriter : IReportWriter
         var text = Render(input.Comparison);
         await output.WriteAsync(Encoding.UTF8.GetBytes(text), cancellationToken);
     }
+
+    public IReadOnlyList<CompanionFile> Companions(ReportInput input) =>
+        ComparisonCharts.Of(input.Comparison).All.Select(chart => new CompanionFile(ImageFile(chart), (stream, cancellationToken) => stream.WriteAsync(chart.ToPng(), cancellationToken).AsTask())).ToList();
+
+    public static string ImageFile(Chart chart) => chart.Id + ".png";
 
     public static string Render(ComparisonResult c)
     {
@@ -118,6 +127,14 @@ public sealed class MarkdownReportWriter : IReportWriter
             {
                 md.AppendLine(Inv($"| {Cell(f.Suite)} | {Cell(f.ItemId)} | {Cell(f.Reference ?? "")} | {Cell(f.BaselineAnswer ?? "—")} | {Cell(f.CandidateAnswer ?? "—")} |"));
             }
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Charts");
+        foreach (var chart in ComparisonCharts.Of(c).All)
+        {
+            md.AppendLine();
+            md.AppendLine(Inv($"![{Cell(chart.Title)}]({ImageFile(chart)})"));
         }
 
         md.AppendLine();

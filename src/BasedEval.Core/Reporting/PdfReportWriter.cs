@@ -32,7 +32,10 @@ public static class Chromium
     ];
 }
 
-/// <summary>report.pdf: the HTML report printed by headless Chromium, so the PDF is exactly what the page prints as.</summary>
+/// <summary>
+/// report.pdf: the HTML report printed by headless Chromium, so the PDF is what the page prints as; its charts go in as
+/// the same PNG images that sit beside summary.md.
+/// </summary>
 public sealed class PdfReportWriter(string chromium, HtmlReportWriter html) : IReportWriter
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
@@ -48,7 +51,7 @@ public sealed class PdfReportWriter(string chromium, HtmlReportWriter html) : IR
         {
             var page = Path.Combine(work.FullName, "report.html");
             var pdf = Path.Combine(work.FullName, "report.pdf");
-            await File.WriteAllTextAsync(page, html.Render(input.Comparison), new UTF8Encoding(false), cancellationToken);
+            await File.WriteAllTextAsync(page, html.Render(input.Comparison, ChartEmbedding.Png), new UTF8Encoding(false), cancellationToken);
             var start = new ProcessStartInfo(chromium) { WorkingDirectory = work.FullName, RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var argument in Chromium.HeadlessArguments(Path.Combine(work.FullName, "profile")))
             {

@@ -23,7 +23,13 @@ public interface IReportWriter
     bool ReadsSamples => false;
 
     Task WriteAsync(ReportInput input, Stream output, CancellationToken cancellationToken);
+
+    /// <summary>Files the report links to by a path relative to itself, such as chart images; none unless it links any.</summary>
+    IReadOnlyList<CompanionFile> Companions(ReportInput input) => [];
 }
+
+/// <summary>A file written beside a report, in the same folder.</summary>
+public sealed record CompanionFile(string FileName, Func<Stream, CancellationToken, Task> WriteAsync);
 
 public sealed class JsonReportWriter : IReportWriter
 {
@@ -89,6 +95,14 @@ public static class ReportSet
         var written = new List<string>();
         foreach (var writer in writers)
         {
+            // Companions first, so a reader of the folder never follows a link from the report to a file not yet there.
+            foreach (var companion in writer.Companions(input))
+            {
+                var companionPath = Path.Combine(folder, companion.FileName);
+                await WriteFileAsync(companionPath, stream => companion.WriteAsync(stream, cancellationToken));
+                written.Add(companionPath);
+            }
+
             var path = Path.Combine(folder, writer.FileName);
             await WriteFileAsync(path, stream => writer.WriteAsync(input, stream, cancellationToken));
             written.Add(path);

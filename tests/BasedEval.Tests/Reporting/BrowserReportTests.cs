@@ -1,4 +1,5 @@
 using System.Drawing;
+using System.Globalization;
 using System.Text.Json;
 using BasedEval.Core.Reporting;
 using OpenQA.Selenium;
@@ -54,10 +55,18 @@ public class BrowserReportTests
             var requests = NetworkRequests(driver).Where(r => r.Url != url && (r.Document == url || Uri.TryCreate(r.Url, UriKind.Absolute, out var u) && u.Scheme is "http" or "https" or "ws" or "wss" or "ftp")).Select(r => r.Url).ToList();
             Assert.True(requests.Count == 0, "requests: " + string.Join(" ", requests));
 
+            // Each chart is drawn with a size, and its text is laid out in a font the browser has: a missing font or a
+            // broken reference would leave text boxes with no width.
             var charts = ((IReadOnlyCollection<object>)driver.ExecuteScript(
-                "return Array.from(document.querySelectorAll('svg.chart')).map(s => { const r = s.getBoundingClientRect(); return s.id + ' ' + r.width + ' ' + r.height; })")!).Cast<string>().ToList();
-            Assert.Equal(["chart-quality-cost", "chart-suites", "chart-slices", "chart-ttft", "chart-tpot", "chart-e2e"], charts.Select(c => c.Split(' ')[0]));
-            Assert.All(charts, c => Assert.True(c.Split(' ').Skip(1).All(n => double.Parse(n, System.Globalization.CultureInfo.InvariantCulture) > 50), c));
+                "return Array.from(document.querySelectorAll('svg.chart')).map(s => { const r = s.getBoundingClientRect(); const t = Array.from(s.querySelectorAll('text')); "
+                + "return [s.id, r.width, r.height, getComputedStyle(s).visibility, t.length, t.filter(e => e.getBBox().width > 0).length].join(' '); })")!).Cast<string>().Select(c => c.Split(' ')).ToList();
+            Assert.Equal(["chart-quality-cost", "chart-suites", "chart-slices", "chart-ttft", "chart-tpot", "chart-e2e"], charts.Select(c => c[0]));
+            Assert.All(charts, c =>
+            {
+                Assert.True(double.Parse(c[1], CultureInfo.InvariantCulture) > 50 && double.Parse(c[2], CultureInfo.InvariantCulture) > 50, string.Join(' ', c));
+                Assert.Equal("visible", c[3]);
+                Assert.True(int.Parse(c[4], CultureInfo.InvariantCulture) >= 5 && c[4] == c[5], string.Join(' ', c));
+            });
 
             Assert.Equal("undefined", driver.ExecuteScript("return typeof window.__pwned"));
             Assert.Equal(0L, driver.ExecuteScript("return document.querySelectorAll('script, img, iframe, object, embed').length"));
@@ -117,7 +126,7 @@ public class BrowserReportTests
             .Select(dir => Path.Combine(dir, "chromedriver")).FirstOrDefault(File.Exists);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "BasedEval.sln")))

@@ -1,4 +1,7 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using BasedEval.Core.Reporting;
 using BasedEval.TestServer;
@@ -15,7 +18,9 @@ public class ReportCommandTests
         using var ws = await ComparedWorkspaceAsync();
         var folder = Directory.GetDirectories(ws.ReportsPath).Single();
         var id = Path.GetFileName(folder);
-        Assert.Equal(["comparison.json", "junit.xml", "report.html", "summary.md"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["chart-e2e.png", "chart-quality-cost.png", "chart-slices.png", "chart-suites.png", "chart-tpot.png", "chart-ttft.png", "comparison.json", "junit.xml", "report.html", "summary.md"],
+            Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
         // Without the YAML's suites folder, the report can only come from the stored document.
         Directory.Delete(Path.Combine(ws.Root, "mmlu"), recursive: true);
@@ -32,6 +37,30 @@ public class ReportCommandTests
         Assert.True(File.Exists(Path.Combine(again, "metrics.csv")));
         Assert.Contains("wrote ", result.Output, StringComparison.Ordinal);
         XDocument.Load(Path.Combine(again, "junit.xml"));
+    }
+
+    [Fact]
+    public async Task Summary_links_each_chart_as_a_png_beside_it()
+    {
+        using var ws = await ComparedWorkspaceAsync();
+        var folder = Directory.GetDirectories(ws.ReportsPath).Single();
+
+        var summary = File.ReadAllText(Path.Combine(folder, "summary.md"));
+        var links = Regex.Matches(summary, @"!\[([^\]]+)\]\(([^)]+)\)").Select(m => (Alt: m.Groups[1].Value, Path: m.Groups[2].Value)).ToList();
+
+        Assert.Equal(["chart-quality-cost.png", "chart-suites.png", "chart-slices.png", "chart-ttft.png", "chart-tpot.png", "chart-e2e.png"], links.Select(l => l.Path));
+        Assert.All(links, link =>
+        {
+            Assert.False(Path.IsPathRooted(link.Path), link.Path);
+            Assert.False(string.IsNullOrWhiteSpace(link.Alt));
+            var png = File.ReadAllBytes(Path.Combine(folder, link.Path));
+            var (width, height) = ChartTests.PngSize(png);
+            Assert.InRange(width, 800, 2000);
+            Assert.InRange(height, 200, 4000);
+            using var bitmap = SkiaSharp.SKBitmap.Decode(png);
+            Assert.Equal((width, height), (bitmap.Width, bitmap.Height));
+            File.Copy(Path.Combine(folder, link.Path), Path.Combine(ChartTests.Artifacts(), "summary-" + link.Path), overwrite: true);
+        });
     }
 
     [Fact]
@@ -70,6 +99,10 @@ public class ReportCommandTests
             var bytes = File.ReadAllBytes(pdf);
             Assert.True(bytes.Length > 10_000, $"{bytes.Length} bytes");
             Assert.Equal("%PDF-"u8.ToArray(), bytes[..5]);
+            // The six charts go in as PNG images; Chromium writes each as an image XObject at least as wide as its CSS box.
+            var images = Regex.Matches(Encoding.Latin1.GetString(bytes), "/Subtype\\s*/Image\\b[^>]*?/Width\\s+(\\d+)|/Width\\s+(\\d+)[^>]*?/Subtype\\s*/Image\\b")
+                .Select(m => int.Parse(m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value, CultureInfo.InvariantCulture)).ToList();
+            Assert.True(images.Count(w => w >= 400) >= 6, $"image widths in the PDF: {string.Join(", ", images)}");
         }
     }
 

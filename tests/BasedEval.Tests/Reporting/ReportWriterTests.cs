@@ -28,7 +28,8 @@ public class ReportWriterTests
         Assert.DoesNotContain("<link", html, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("src=", html.Replace("src=x", "", StringComparison.Ordinal), StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("@import", html, StringComparison.Ordinal);
-        Assert.DoesNotContain("url(", html, StringComparison.Ordinal);
+        // Charts clip to rectangles of their own, by fragment; any other url( would reach outside the page.
+        Assert.DoesNotMatch("url\\((?!#)", html);
         Assert.Contains("@media print", html, StringComparison.Ordinal);
     }
 
@@ -60,19 +61,8 @@ public class ReportWriterTests
     {
         var writer = new HtmlReportWriter();
         var invariant = writer.Render(Input.Value.Comparison);
-        var previous = CultureInfo.CurrentCulture;
-        var comma = (CultureInfo)CultureInfo.InvariantCulture.Clone();
-        comma.NumberFormat.NumberDecimalSeparator = ",";
-        comma.NumberFormat.NumberGroupSeparator = ".";
-        CultureInfo.CurrentCulture = comma;
-        try
-        {
-            Assert.Equal(invariant, writer.Render(Input.Value.Comparison));
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = previous;
-        }
+        using var comma = new CommaCulture();
+        Assert.Equal(invariant, writer.Render(Input.Value.Comparison));
     }
 
     [Fact]

@@ -1,50 +1,47 @@
+using ScottPlot;
+
 namespace BasedEval.Core.Reporting.Charts;
 
 /// <summary>A labelled point with a vertical interval.</summary>
-public sealed record ScatterPoint(string Label, double X, double Y, double YLower, double YUpper, string Color);
+public sealed record ScatterPoint(string Label, double X, double Y, double YLower, double YUpper, Color Color);
 
 /// <summary>Points with vertical error bars on value axes: quality against cost, one point per model.</summary>
 public sealed record ScatterChart(string Id, string Title, string Description, string XTitle, AxisUnit XUnit, string YTitle, AxisUnit YUnit, IReadOnlyList<ScatterPoint> Points)
+    : Chart(Id, Title, Description)
 {
-    private const double Width = 560;
-    private const double Height = 340;
+    public override int Width => 560;
 
-    public string ToSvg()
+    public override int Height => 360;
+
+    protected override void Draw(Plot plot)
     {
-        var area = new PlotArea(76, 20, Width - 76 - 24, Height - 20 - 52);
-        var svg = new Svg(Id, Width, Height, Title, Description);
         var xs = Points.Select(p => p.X).Where(double.IsFinite).Append(0).ToList();
-        var ys = Points.SelectMany(p => new[] { p.Y, p.YLower, p.YUpper }).Where(double.IsFinite).DefaultIfEmpty(0).ToList();
-        var xTicks = NiceTicks.For(0, xs.Max() * 1.1, 5);
-        var yTicks = NiceTicks.For(ys.Min(), ys.Max(), 5);
-        var x = new LinearScale(xTicks.Min, xTicks.Max, area.Left, area.Right);
-        var y = new LinearScale(yTicks.Min, yTicks.Max, area.Bottom, area.Top);
-        Axes.Bottom(svg, area, xTicks, x, XTitle, XUnit.Apply);
-        Axes.Left(svg, area, yTicks, y, YTitle, YUnit.Apply);
-        foreach (var point in Points)
+        var xMax = xs.Max() > 0 ? xs.Max() * 1.15 : 1;
+        foreach (var point in Points.Where(p => double.IsFinite(p.X) && double.IsFinite(p.Y)))
         {
-            if (!double.IsFinite(point.X) || !double.IsFinite(point.Y))
-            {
-                continue;
-            }
-
-            var px = x.Map(point.X);
-            var py = y.Map(point.Y);
-            svg.Group($"{point.Label}: {YUnit.Value(point.Y)} [{YUnit.Value(point.YLower)}, {YUnit.Value(point.YUpper)}] at {XUnit.Value(point.X, 2)}");
             if (double.IsFinite(point.YLower) && double.IsFinite(point.YUpper))
             {
-                var lo = y.Map(point.YLower);
-                var hi = y.Map(point.YUpper);
-                svg.Line(px, lo, px, hi, point.Color, 2).Line(px - 6, lo, px + 6, lo, point.Color, 2).Line(px - 6, hi, px + 6, hi, point.Color, 2);
+                ChartStyle.Whiskers(plot, [point.X], [point.YLower], [point.YUpper], horizontal: false, point.Color, 2, 12);
             }
 
-            svg.Circle(px, py, 6, point.Color);
+            var marker = plot.Add.Marker(point.X, point.Y, MarkerShape.FilledCircle, 12, point.Color);
+            marker.MarkerLineColor = Colors.White;
             // Labels go on the side with room, so the rightmost point's name is not cut off.
-            var right = px < area.Left + (area.Width * 0.6);
-            svg.Text(right ? px + 12 : px - 12, py - 8, point.Label, right ? "start" : "end", 12, point.Color, "700");
-            svg.EndGroup();
+            var right = point.X < xMax * 0.6;
+            var label = plot.Add.Text(ChartStyle.Shorten(point.Label, 48), point.X, point.Y);
+            label.LabelAlignment = right ? Alignment.LowerLeft : Alignment.LowerRight;
+            label.OffsetX = right ? 10 : -10;
+            label.OffsetY = -6;
+            label.LabelFontColor = point.Color;
+            label.LabelFontSize = 12;
+            label.LabelBold = true;
+            label.LabelFontName = ChartStyle.Family;
         }
 
-        return svg.ToString();
+        var (yMin, yMax) = ChartStyle.Span(Points.SelectMany(p => new[] { p.Y, p.YLower, p.YUpper }), 0.12);
+        // A little room left of zero, so a free model's point and whisker are not drawn over the axis.
+        plot.Axes.SetLimits(-xMax * 0.04, xMax, yMin, yMax);
+        ChartStyle.ValueTicks(plot.Axes.Bottom, XUnit, XTitle);
+        ChartStyle.ValueTicks(plot.Axes.Left, YUnit, YTitle);
     }
 }

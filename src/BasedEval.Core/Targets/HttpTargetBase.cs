@@ -7,6 +7,7 @@ using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 using BasedEval.Core.Config;
+using BasedEval.Core.Tokens;
 
 namespace BasedEval.Core.Targets;
 
@@ -18,11 +19,13 @@ namespace BasedEval.Core.Targets;
 public abstract class HttpTargetBase : ITarget
 {
     private readonly HttpClient _http;
+    private readonly Lazy<ITokenCounter> _tokens;
 
     /// <param name="handler">Replaces the pooled socket handler; benchmarks use it to feed a recorded stream without a network.</param>
     protected HttpTargetBase(TargetConfig config, string endpoint, string? apiKey, HttpMessageHandler? handler)
     {
         Config = config;
+        _tokens = new Lazy<ITokenCounter>(() => TokenCounters.For(config));
         Endpoint = new Uri(endpoint);
         ApiKey = apiKey;
         handler ??= new SocketsHttpHandler
@@ -123,7 +126,7 @@ public abstract class HttpTargetBase : ITarget
                 throw new TargetException(TargetErrorKind.Protocol, $"{Name}: the stream ended without an answer (no event carried a choice or a message)");
             }
 
-            return state.ToResponse(e2eMs);
+            return state.ToResponse(e2eMs, request, _tokens);
         }
     }
 
@@ -379,12 +382,16 @@ public abstract class HttpTargetBase : ITarget
             _toolCalls[index] = (string.IsNullOrEmpty(id) ? call.Id : id, string.IsNullOrEmpty(name) ? call.Name : name, call.Arguments.Append(arguments));
         }
 
-        public TargetResponse ToResponse(double e2eMs)
+        /// <summary>Counts with the target's tokenizer whatever part of the usage the server left out; the tokenizer is loaded only then.</summary>
+        public TargetResponse ToResponse(double e2eMs, TargetRequest request, Lazy<ITokenCounter> tokens)
         {
             var text = _text.ToString();
-            var estimated = InputTokens is null || OutputTokens is null;
-            var output = OutputTokens ?? TokenEstimate.Count(text);
-            var usage = new TokenUsage(InputTokens ?? 0, CachedInputTokens, output, ReasoningTokens, estimated);
+            var counter = InputTokens is null || OutputTokens is null ? tokens.Value : null;
+            var output = OutputTokens ?? counter!.Count(text + string.Concat(_toolCalls.Values.Select(c => c.Name + c.Arguments)));
+            var usage = new TokenUsage(InputTokens ?? counter!.CountMessages(request.Messages), CachedInputTokens, output, ReasoningTokens, counter?.IsEstimate == true)
+            {
+                CountedBy = counter?.Name,
+            };
             var chunks = TokenEstimate.AttributeTokens(_chunks, output);
             double? ttft = chunks.Count > 0 ? chunks[0].OffsetMs : null;
             return new TargetResponse(text, FinishReason, usage, new SampleTimings(RequestStartUtc, ttft, e2eMs, chunks))

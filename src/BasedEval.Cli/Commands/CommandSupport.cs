@@ -5,8 +5,6 @@ using BasedEval.Core.Running;
 using BasedEval.Core.Storage;
 using BasedEval.Core.Suites;
 using BasedEval.Core.Targets;
-using BasedEval.Core.Tokens;
-using BasedEval.LlamaCpp;
 
 namespace BasedEval.Cli.Commands;
 
@@ -53,11 +51,7 @@ internal static class CommandSupport
         return words;
     }
 
-    public static TargetFactory Targets()
-    {
-        TokenCounters.RegisterGguf(GgufTokenCounter.Load);
-        return new TargetFactory().Register(ProviderKind.LlamaCpp, LocalTargets.Create);
-    }
+    public static TargetFactory Targets() => new TargetFactory().Register(ProviderKind.LlamaCpp, LocalTargets.Create);
 
     public static async Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body)
     {

@@ -8,6 +8,7 @@ using BasedEval.Core.Reporting;
 using BasedEval.Core.Storage;
 using BasedEval.Core.Suites;
 using BasedEval.Core.Targets;
+using BasedEval.Core.Tokens;
 
 namespace BasedEval.Core.Running;
 
@@ -238,8 +239,9 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         }
 
         var toSend = plan.Samples.Where(p => !cached.Contains(p.RequestHash)).ToList();
+        var tokens = TokenCounters.For(targetConfig);
         var usd = toSend.Sum(p => targetConfig.Prices.CostUsd(
-            TokenEstimate.Count(string.Concat(p.Request.Messages.Select(m => m.Content))),
+            tokens.CountMessages(p.Request.Messages),
             0,
             p.Request.Sampling.MaxTokens ?? RunEstimate.AssumedOutputTokens));
         return new RunEstimate(targetConfig.Name, plan.Samples.Count, plan.Samples.Count - toSend.Count, usd, CacheChecked: targetConfig.Provider != ProviderKind.LlamaCpp);
@@ -273,6 +275,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     private async Task<RunOutcome> RunPlannedAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken, ShardSpec? shard = null)
     {
         var plan = Planner.Build(runId ?? string.Empty, targetConfig, suites, config.Seed) with { Shard = shard, BypassCache = BypassCache };
+        ContextWindowCheck.Require(targetConfig, plan.Mine);
         plan = plan with { RunId = runId ?? (shard is null ? NewId("run", targetConfig.Name) : plan.DerivedRunId()) };
         await using var target = targets.Create(targetConfig);
         if (suites.FirstOrDefault(s => s.RankChoices) is { } ranked && !target.CanRankContinuations)

@@ -46,12 +46,19 @@ public static class TokenCounters
 
     private static ITokenCounter Load(TokenizerSpec spec) => spec.Kind switch
     {
-        TokenizerKind.Tiktoken => new LibraryCounter(spec.Name, TiktokenTokenizer.CreateForEncoding(spec.Encoding)),
-        TokenizerKind.BytePairFiles => new LibraryCounter(spec.Name, LoadBytePairFiles(spec.Paths[0], spec.Paths[1])),
-        TokenizerKind.TokenizerJson => new LibraryCounter(spec.Name, HuggingFaceTokenizerJson.Load(spec.Paths[0])),
-        TokenizerKind.SentencePiece => new LibraryCounter(spec.Name, LoadSentencePiece(spec.Paths[0])),
         TokenizerKind.Gguf => (_ggufLoader ?? throw new NotSupportedException("this build cannot read GGUF vocabularies"))(spec.Paths[0]),
-        _ => EstimateCounter.Instance,
+        TokenizerKind.Estimate => EstimateCounter.Instance,
+        _ => new LibraryCounter(spec.Name, Library(spec)),
+    };
+
+    /// <summary>The library tokenizer behind a spec, uncached: for counting, <see cref="For"/> is the way in.</summary>
+    internal static Tokenizer Library(TokenizerSpec spec) => spec.Kind switch
+    {
+        TokenizerKind.Tiktoken => TiktokenTokenizer.CreateForEncoding(spec.Encoding),
+        TokenizerKind.BytePairFiles => LoadBytePairFiles(spec.Paths[0], spec.Paths[1]),
+        TokenizerKind.TokenizerJson => HuggingFaceTokenizerJson.Load(spec.Paths[0]),
+        TokenizerKind.SentencePiece => LoadSentencePiece(spec.Paths[0]),
+        _ => throw new NotSupportedException($"{spec.Name} is not read by the tokenizer library"),
     };
 
     /// <summary>

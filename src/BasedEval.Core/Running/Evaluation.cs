@@ -9,6 +9,7 @@ using BasedEval.Core.Storage;
 using BasedEval.Core.Suites;
 using BasedEval.Core.Targets;
 using BasedEval.Core.Tokens;
+using BasedEval.Core.Workload;
 
 namespace BasedEval.Core.Running;
 
@@ -84,6 +85,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     public async Task<CompareOutcome> CompareAsync(CompareRequest request, CancellationToken cancellationToken)
     {
         var comparison = ResolveComparison(config, request);
+        var workloadCosts = await WorkloadCostsAsync(comparison, cancellationToken);
         RunOutcome? baselineOutcome = null, candidateOutcome = null;
         string baselineRunId, candidateRunId;
         if (request.BaselineRunId is not null && request.CandidateRunId is not null)
@@ -123,6 +125,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
                 BaselineReliability = await store.GetRunReliabilityAsync(baselineRunId, cancellationToken),
                 CandidateReliability = await store.GetRunReliabilityAsync(candidateRunId, cancellationToken),
             },
+            WorkloadCosts = workloadCosts,
         };
         var document = JsonSerializer.Serialize(result, ReportJson.Options);
         await store.SaveComparisonAsync(
@@ -134,6 +137,23 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         var stored = JsonSerializer.Deserialize<ComparisonResult>(document, ReportJson.Options)!;
         var files = await ReportSet.WriteAllAsync(new ReportInput(stored, [.. baselineRun.Item2, .. candidateRun.Item2]), config.ReportsDirectory, ReportSet.Default, cancellationToken);
         return new CompareOutcome(result, files, baselineOutcome, candidateOutcome);
+    }
+
+    /// <summary>
+    /// Every workload of evals.yaml in the baseline's and the candidate's own tokens. Counted before either run, so that a
+    /// workload or tokenizer that cannot be read fails the comparison before anything is sent.
+    /// </summary>
+    private async Task<IReadOnlyList<WorkloadTokenCosts>> WorkloadCostsAsync(ComparisonConfig comparison, CancellationToken cancellationToken)
+    {
+        var sides = new[] { Target(config, comparison.Baseline, "baseline"), Target(config, comparison.Candidate, "candidate") };
+        var costs = new List<WorkloadTokenCosts>();
+        foreach (var workload in config.Workloads?.Values ?? [])
+        {
+            var projections = await TokenCostProjection.ForTargetsAsync(workload, sides, cancellationToken);
+            costs.Add(new WorkloadTokenCosts(workload.Name, projections[0], projections[1]));
+        }
+
+        return costs;
     }
 
     /// <summary>

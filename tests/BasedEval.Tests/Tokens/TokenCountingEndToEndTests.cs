@@ -137,4 +137,54 @@ public sealed class TokenCountingEndToEndTests : IDisposable
 
         Assert.DoesNotContain("unknown", result.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_compare_report_shows_each_workload_in_the_baselines_and_the_candidates_own_tokens()
+    {
+        using var ws = new ScriptedWorkspace(12, _ => true, _ => true, subjects: 3);
+        var script = new ServerScript { Models = { ["gpt-a"] = ws.Model(ws.BaselineRight, 1), ["open-b"] = ws.Model(ws.CandidateRight, 1) } };
+        await using var server = await TestLlmServer.StartAsync(script, TestContext.Current.CancellationToken);
+        File.WriteAllText(ws.ConfigPath, $"""
+            version: 1
+            store: store/results.db
+            reports_dir: reports
+            targets:
+              gpt: {"{"} provider: openai, model: gpt-a, base_url: {server.BaseUrl}v1, tokenizer: o200k_base, prices: {"{"} input: 2.5, output: 10 {"}"} {"}"}
+              llama: {"{"} provider: openai, model: open-b, base_url: {server.BaseUrl}v1, tokenizer: {SharedData.Require("tokenizers/llama3.2_bpe")}, prices: {"{"} input: 0.1, output: 0.1 {"}"} {"}"}
+            suites:
+              mmlu: {"{"} format: mmlu, path: mmlu {"}"}
+            comparisons:
+              swap: {"{"} baseline: gpt, candidate: llama, suites: [mmlu] {"}"}
+            workloads:
+              sg:
+                format: sharegpt
+                path: {SharedData.Require("workload/ShareGPT_V3_filtered_1000.json")}
+                limit: 100
+                monthly_requests: 50000
+            """);
+
+        var result = await CliRunner.RunAsync(ws.Root, "compare", "--config", ws.ConfigPath);
+
+        Assert.True(result.ExitCode is 0 or 3, result.Output + result.Error);
+        var config = ConfigLoader.Load(ws.ConfigPath);
+        var expected = await TokenCostProjection.ForTargetsAsync(config.Workloads!["sg"], [config.Targets["gpt"], config.Targets["llama"]], TestContext.Current.CancellationToken);
+        var folder = Directory.GetDirectories(ws.ReportsPath).Single();
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "comparison.json")));
+        var costs = Assert.Single(json.RootElement.GetProperty("workload_costs").EnumerateArray());
+        Assert.Equal("sg", costs.GetProperty("workload").GetString());
+        var summary = File.ReadAllText(Path.Combine(folder, "summary.md"));
+        var html = File.ReadAllText(Path.Combine(folder, "report.html"));
+        foreach (var (side, p) in new[] { ("baseline", expected[0]), ("candidate", expected[1]) })
+        {
+            var stored = costs.GetProperty(side);
+            Assert.Equal(p.Tokenizer, stored.GetProperty("tokenizer").GetString());
+            Assert.Equal(p.InputTokens, stored.GetProperty("input_tokens").GetInt64());
+            Assert.Equal(p.MonthlyUsd!.Value, stored.GetProperty("monthly_usd").GetDouble(), 9);
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"| `sg` | `{p.Target}` | {p.Tokenizer} | {p.InputTokens} | {p.OutputTokens} |"), summary, StringComparison.Ordinal);
+            Assert.Contains(p.InputTokens.ToString("#,##0", CultureInfo.InvariantCulture), html, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(("o200k_base", "bpe:llama3.2_bpe"), (expected[0].Tokenizer, expected[1].Tokenizer));
+        Assert.Contains("Recorded workloads in each model's own tokens", html, StringComparison.Ordinal);
+    }
 }

@@ -85,7 +85,6 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     public async Task<CompareOutcome> CompareAsync(CompareRequest request, CancellationToken cancellationToken)
     {
         var comparison = ResolveComparison(config, request);
-        var workloadCosts = await WorkloadCostsAsync(comparison, cancellationToken);
         RunOutcome? baselineOutcome = null, candidateOutcome = null;
         string baselineRunId, candidateRunId;
         if (request.BaselineRunId is not null && request.CandidateRunId is not null)
@@ -105,6 +104,8 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             candidateRunId = candidateOutcome.RunId;
         }
 
+        // After the runs, which build a local model file that is missing; its vocabulary counts the workloads.
+        var workloadCosts = await WorkloadCostsAsync(comparison, cancellationToken);
         var baselineRun = await LoadRunAsync(baselineRunId, cancellationToken);
         var candidateRun = await LoadRunAsync(candidateRunId, cancellationToken);
         var id = NewId("cmp", comparison.Name);
@@ -140,8 +141,8 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     }
 
     /// <summary>
-    /// Every workload of evals.yaml in the baseline's and the candidate's own tokens. Counted before either run, so that a
-    /// workload or tokenizer that cannot be read fails the comparison before anything is sent.
+    /// Every workload of evals.yaml in the baseline's and the candidate's own tokens; the workloads' files were checked
+    /// when evals.yaml was loaded.
     /// </summary>
     private async Task<IReadOnlyList<WorkloadTokenCosts>> WorkloadCostsAsync(ComparisonConfig comparison, CancellationToken cancellationToken)
     {
@@ -259,8 +260,9 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         }
 
         var toSend = plan.Samples.Where(p => !cached.Contains(p.RequestHash)).ToList();
-        var tokens = TokenCounters.For(targetConfig);
-        var usd = toSend.Sum(p => targetConfig.Prices.CostUsd(
+        // A free target costs nothing whatever the count, and a local one's model file may not be built yet.
+        ITokenCounter? tokens = targetConfig.Prices == Prices.Free ? null : TokenCounters.For(targetConfig);
+        var usd = tokens is null ? 0 : toSend.Sum(p => targetConfig.Prices.CostUsd(
             tokens.CountMessages(p.Request.Messages),
             0,
             p.Request.Sampling.MaxTokens ?? RunEstimate.AssumedOutputTokens));
@@ -295,7 +297,6 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
     private async Task<RunOutcome> RunPlannedAsync(string? runId, TargetConfig targetConfig, IReadOnlyList<PlannedSuite> suites, CancellationToken cancellationToken, ShardSpec? shard = null)
     {
         var plan = Planner.Build(runId ?? string.Empty, targetConfig, suites, config.Seed) with { Shard = shard, BypassCache = BypassCache };
-        ContextWindowCheck.Require(targetConfig, plan.Mine);
         plan = plan with { RunId = runId ?? (shard is null ? NewId("run", targetConfig.Name) : plan.DerivedRunId()) };
         await using var target = targets.Create(targetConfig);
         if (suites.FirstOrDefault(s => s.RankChoices) is { } ranked && !target.CanRankContinuations)
@@ -305,6 +306,9 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
                 $"suite `{suite.Name}` ranks answers by log-likelihood, which target `{targetConfig.Name}` ({targetConfig.Provider}) cannot compute",
                 "run it on a llamacpp target, or use `prompt: harness` (generated answer) or `prompt: zero_shot_cot` for remote targets");
         }
+
+        // After the target is made, since making a local one may first build its model file, whose vocabulary counts here.
+        ContextWindowCheck.Require(targetConfig, plan.Mine);
 
         var run = new RunRecord(
             plan.RunId,

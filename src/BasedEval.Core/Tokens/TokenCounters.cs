@@ -40,7 +40,9 @@ public static class TokenCounters
             Loaded.TryRemove(spec.CacheKey, out _);
             throw new ConfigException(target.Location.File, target.Location.Line, target.Location.Column,
                 $"target `{target.Name}` cannot load its tokenizer {spec.Name}: {e.Message}",
-                "point `tokenizer:` at an intact file (tokenizer.json, encoder.json + vocab.bpe, a SentencePiece .model), or name o200k_base or cl100k_base");
+                spec.Kind == TokenizerKind.Gguf
+                    ? "check `model_path:`: the model file must exist and be intact for its vocabulary to count tokens"
+                    : "point `tokenizer:` at an intact file (tokenizer.json, encoder.json + vocab.bpe, a SentencePiece .model), or name o200k_base or cl100k_base");
         }
     }
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using BasedEval.Core.Config;
 using BasedEval.Core.Targets;
+using BasedEval.Core.Tokens;
 using Microsoft.Extensions.AI;
 
 namespace BasedEval.Extensions.AI;
@@ -11,7 +12,7 @@ namespace BasedEval.Extensions.AI;
 /// Provider <c>chatclient</c>: an <see cref="IChatClient"/> the host registered in code, measured like the built-in
 /// providers. The request starts just before the streaming call and each update is stamped as the client hands it over,
 /// so TTFT, ITL and E2E include the client's own pipeline (a kernel receive time is out of reach through the
-/// abstraction); token counts come from its <see cref="UsageContent"/>, and are counted and marked estimated without one.
+/// abstraction); token counts come from its <see cref="UsageContent"/>, and without one are counted with the target's tokenizer.
 /// </summary>
 public sealed class ChatClientTarget : ITarget
 {
@@ -19,11 +20,13 @@ public sealed class ChatClientTarget : ITarget
 
     private readonly TargetConfig _config;
     private readonly IChatClient _client;
+    private readonly Lazy<ITokenCounter> _tokens;
 
     public ChatClientTarget(TargetConfig config, IChatClient client)
     {
         ArgumentNullException.ThrowIfNull(config);
         _config = config;
+        _tokens = new Lazy<ITokenCounter>(() => TokenCounters.For(config));
         _client = client ?? throw new ArgumentNullException(nameof(client));
         var reference = config.ChatClient ?? new ChatClientReference(config.Name, null);
         var metadata = client.GetService<ChatClientMetadata>();
@@ -96,7 +99,7 @@ public sealed class ChatClientTarget : ITarget
             throw new TargetException(TargetErrorKind.Protocol, $"{Name}: the chat client's stream ended without an update");
         }
 
-        return state.ToResponse(e2eMs);
+        return state.ToResponse(e2eMs, request, _tokens);
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

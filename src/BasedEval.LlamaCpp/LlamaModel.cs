@@ -88,7 +88,8 @@ public sealed unsafe class LlamaModel : IDisposable
 
     /// <summary>Loads a GGUF file. A missing, truncated or non-GGUF file fails with a message naming it.</summary>
     /// <param name="gpuLayers">Layers to offload: <see cref="AllLayers"/>, a count, or 0 for CPU only.</param>
-    public static LlamaModel Load(string path, int gpuLayers = AllLayers)
+    /// <param name="vocabularyOnly">Read the vocabulary and metadata but no weights: enough to tokenize, in a fraction of the memory.</param>
+    public static LlamaModel Load(string path, int gpuLayers = AllLayers, bool vocabularyOnly = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentOutOfRangeException.ThrowIfLessThan(gpuLayers, AllLayers);
@@ -98,6 +99,7 @@ public sealed unsafe class LlamaModel : IDisposable
 
         var parameters = NativeMethods.llama_model_default_params();
         parameters.NGpuLayers = gpuLayers;
+        parameters.VocabOnly = vocabularyOnly;
         var handle = NativeMethods.llama_model_load_from_file(path, parameters);
         if (handle.IsInvalid)
         {

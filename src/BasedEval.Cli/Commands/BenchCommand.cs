@@ -28,14 +28,20 @@ internal static class BenchCommand
         var warmup = WorkloadCommandSupport.WarmupOption(2);
         var warmupRequests = WorkloadCommandSupport.WarmupRequestsOption();
         var maxInFlight = WorkloadCommandSupport.MaxInFlightOption();
+        var dryRun = WorkloadCommandSupport.DryRunOption();
         var command = new Command("bench", "Sweep load on one target to find the highest load that meets the SLOs (the knee) and its cost")
         {
-            config, target, workload, mode, levels, maxLoad, cv, duration, requests, warmup, warmupRequests, maxInFlight,
+            config, target, workload, mode, levels, maxLoad, cv, duration, requests, warmup, warmupRequests, maxInFlight, dryRun,
         };
         command.SetAction((parse, cancellationToken) => WorkloadCommandSupport.GuardAsync(parse, async output =>
         {
             var evalConfig = ConfigLoader.Load(parse.GetValue(config)!);
             var (targetConfig, workloadConfig) = WorkloadCommandSupport.Resolve(evalConfig, parse.GetValue(target)!, parse.GetValue(workload)!);
+            if (parse.GetValue(dryRun))
+            {
+                return await WorkloadCommandSupport.DryRunAsync(output, evalConfig, targetConfig, workloadConfig, cancellationToken);
+            }
+
             var closed = parse.GetValue(mode) == "closed";
             var sweepLevels = Levels(parse.GetValue(levels), parse.GetValue(maxLoad), closed);
             var bounds = WorkloadCommandSupport.Bounds(parse.GetValue(duration) ?? 30, parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(warmupRequests), parse.GetValue(maxInFlight), targetConfig);

@@ -29,15 +29,21 @@ internal static class ReplayCommand
         var warmup = WorkloadCommandSupport.WarmupOption(0);
         var warmupRequests = WorkloadCommandSupport.WarmupRequestsOption();
         var maxInFlight = WorkloadCommandSupport.MaxInFlightOption();
+        var dryRun = WorkloadCommandSupport.DryRunOption();
         var baselineRun = new Option<string?>("--baseline-run") { Description = "Judge against this stored replay's answers (a baseline re-generated on the same workload) instead of the recorded ones" };
         var command = new Command("replay", "Replay a workload against one target under a load model; latency, goodput, cost and quality against the baseline")
         {
-            config, target, workload, timeScale, concurrency, rate, cv, duration, requests, warmup, warmupRequests, maxInFlight, baselineRun,
+            config, target, workload, timeScale, concurrency, rate, cv, duration, requests, warmup, warmupRequests, maxInFlight, baselineRun, dryRun,
         };
         command.SetAction((parse, cancellationToken) => WorkloadCommandSupport.GuardAsync(parse, async output =>
         {
             var evalConfig = ConfigLoader.Load(parse.GetValue(config)!);
             var (targetConfig, workloadConfig) = WorkloadCommandSupport.Resolve(evalConfig, parse.GetValue(target)!, parse.GetValue(workload)!);
+            if (parse.GetValue(dryRun))
+            {
+                return await WorkloadCommandSupport.DryRunAsync(output, evalConfig, targetConfig, workloadConfig, cancellationToken);
+            }
+
             var model = Model(workloadConfig, parse.GetValue(concurrency), parse.GetValue(rate), parse.GetValue(cv), parse.GetValue(timeScale));
             var bounds = WorkloadCommandSupport.Bounds(parse.GetValue(duration), parse.GetValue(requests), parse.GetValue(warmup), parse.GetValue(warmupRequests), parse.GetValue(maxInFlight), targetConfig);
             var slos = evalConfig.Slos ?? SloConfig.None;

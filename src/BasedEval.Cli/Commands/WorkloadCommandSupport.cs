@@ -27,6 +27,28 @@ internal static class WorkloadCommandSupport
         DefaultValueFactory = _ => LoadBounds.DefaultMaxInFlight,
     };
 
+    public static Option<bool> DryRunOption() => new("--dry-run")
+    {
+        Description = "Send nothing: count the workload in the target's own tokens, and in those of every target it is compared with, and show what each would cost a month",
+    };
+
+    /// <summary>
+    /// The dry run of `replay` and `bench`: the target and every target a comparison pairs it with, each counting the
+    /// workload with its own tokenizer, so the bills are compared in each model's tokens rather than one estimate.
+    /// </summary>
+    public static async Task<int> DryRunAsync(TextWriter output, EvalConfig config, TargetConfig target, WorkloadConfig workload, CancellationToken cancellationToken)
+    {
+        var paired = config.Comparisons.Values
+            .Where(c => c.Baseline == target.Name || c.Candidate == target.Name)
+            .SelectMany(c => new[] { c.Baseline, c.Candidate })
+            .Where(name => name != target.Name)
+            .Distinct(StringComparer.Ordinal)
+            .Select(name => config.Targets[name]);
+        var projections = await TokenCostProjection.ForTargetsAsync(workload, [target, .. paired], cancellationToken);
+        await output.WriteAsync(WorkloadDisplay.TokenCosts(workload.Name, projections));
+        return ExitCodes.Pass;
+    }
+
     public static Task<int> GuardAsync(ParseResult parse, Func<TextWriter, Task<int>> body) =>
         CommandSupport.GuardAsync(parse, async output =>
         {

@@ -63,6 +63,25 @@ internal static class WorkloadDisplay
         return text.ToString();
     }
 
+    public static string TokenCosts(string workload, IReadOnlyList<TokenCostProjection> projections)
+    {
+        var text = new StringBuilder();
+        var first = projections.Count > 0 ? projections[0] : null;
+        text.AppendLine(Inv, $"dry run: workload `{workload}`, {first?.Requests ?? 0} requests, nothing sent; each target's tokens counted by its own tokenizer");
+        text.AppendLine(Inv, $"  {"target",-20}{"tokenizer",-28}{"input tok",14}{"output tok",14}{"workload $",12}{"$/month",14}  context");
+        foreach (var p in projections)
+        {
+            var monthly = p.MonthlyUsd is { } usd ? usd.ToString("N2", Inv) : "—";
+            var context = p.ContextWindow is null ? "window unknown" : p.OverContext == 0 ? string.Create(Inv, $"all fit {p.ContextWindow:N0}") : string.Create(Inv, $"{p.OverContext} exceed {p.ContextWindow:N0}");
+            text.AppendLine(Inv, $"  {p.Target,-20}{p.Tokenizer + (p.Estimated ? " (estimated)" : string.Empty),-28}{p.InputTokens,14:N0}{p.OutputTokens,14:N0}{p.WorkloadUsd,12:0.####}{monthly,14}  {context}");
+        }
+
+        text.AppendLine(first?.MonthlyRequests is { } volume
+            ? string.Create(Inv, $"  $/month at {volume:N0} requests a month; output is the recorded answers, or max_tokens where none was kept")
+            : "  $/month needs the volume: set `monthly_requests` on the workload, or use a log with timestamps");
+        return text.ToString();
+    }
+
     public static string Review(ReviewSummary review) => string.Create(Inv,
         $"  quality ({review.Method}): {review.Acceptable} of {review.Judged} judged acceptable ({Percent(review.AcceptableShare)}); {review.Unjudged} unjudged, {review.NoBaseline} without a baseline answer; quality-aware goodput {review.QualityGoodputPerSecond:0.###} req/s; judge cost ${review.JudgeCostUsd:0.####} ({review.JudgeUsage.InputTokens + review.JudgeUsage.OutputTokens} tokens, apart from the target's)\n");
 

@@ -14,7 +14,7 @@ public static class ConfigLoader
     [
         "provider", "model", "base_url", "api_key_env", "prices", "max_concurrency", "timeout_s", "max_retries", "sampling",
         "model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar", "rpm", "tpm", "max_usd", "circuit_breaker", "client",
-        .. WorkloadSection.TargetKeys,
+        .. WorkloadSection.TargetKeys, .. TokenizerSection.TargetKeys,
     ];
 
     private static readonly string[] LocalOnlyKeys = ["model_path", "gpu_layers", "context_size", "threads", "batch_size", "parallel", "scheduling", "build", "grammar"];
@@ -251,7 +251,7 @@ public static class ConfigLoader
             f.TryGetValue("max_usd", out var usd) ? yaml.Number(usd, $"`max_usd` of {what} (USD per run)", 0, 1e9) : null,
             breaker);
 
-        return new TargetConfig(
+        return TokenizerSection.Apply(yaml, f, new TargetConfig(
             name,
             provider,
             model,
@@ -267,7 +267,7 @@ public static class ConfigLoader
         {
             Protection = protection,
             ChatClient = chatClient,
-        };
+        });
     }
 
     /// <summary>Where the scanner last read a whole token: the place to look when the parser fails without naming one.</summary>

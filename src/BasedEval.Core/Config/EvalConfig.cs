@@ -1,3 +1,5 @@
+using BasedEval.Core.Tokens;
+
 namespace BasedEval.Core.Config;
 
 /// <summary>The checked, typed form of evals.yaml (schema version 1). Every value here has passed validation.</summary>
@@ -90,6 +92,18 @@ public sealed record TargetConfig(
 
     /// <summary>Provider chatclient: the name the client was registered under, and the model id to ask it for (null: the client's own).</summary>
     public ChatClientReference? ChatClient { get; init; }
+
+    /// <summary>The tokenizer evals.yaml names (<c>tokenizer:</c>); null takes the provider's and model family's default.</summary>
+    public TokenizerSpec? ConfiguredTokenizer { get; init; }
+
+    /// <summary>The context window evals.yaml gives a remote target (<c>context:</c>), in tokens.</summary>
+    public int? ConfiguredContext { get; init; }
+
+    /// <summary>What counts this target's tokens where its server reports none, and before any call.</summary>
+    public TokenizerSpec Tokenizer => ConfiguredTokenizer ?? TokenizerDefaults.For(Provider, Model, Local?.ModelPath);
+
+    /// <summary>Tokens a request may hold, prompt and answer together: the local context size, the configured window, or the model family's; null where none is known.</summary>
+    public int? ContextWindow => Local?.ContextSize ?? ConfiguredContext ?? TokenizerDefaults.ContextWindow(Provider, Model);
 }
 
 public sealed record ChatClientReference(string Name, string? ModelId);

@@ -2,6 +2,7 @@ using BasedEval.Core.Config;
 using BasedEval.Core.Metrics;
 using BasedEval.Core.Statistics;
 using BasedEval.Core.Storage;
+using BasedEval.Core.Workload;
 
 namespace BasedEval.Core.Gating;
 
@@ -33,7 +34,13 @@ public sealed record ComparisonResult(
 {
     public const string SchemaName = "basedeval.comparison";
     public const int CurrentSchemaVersion = 1;
+
+    /// <summary>Each workload of evals.yaml counted in each model's own tokens and priced a month; empty where there is none.</summary>
+    public IReadOnlyList<WorkloadTokenCosts> WorkloadCosts { get; init; } = [];
 }
+
+/// <summary>One recorded workload as the baseline's and the candidate's tokenizers count it, before any call.</summary>
+public sealed record WorkloadTokenCosts(string Workload, TokenCostProjection Baseline, TokenCostProjection Candidate);
 
 public sealed record ModelSide(string RunId, string Target, string Provider, string Model, string Endpoint, Prices Prices, string? GitCommit, RunMetrics Metrics);
 

@@ -206,10 +206,33 @@ public sealed class HtmlReportWriter(long monthlyRequests = HtmlReportWriter.Def
             .Append(ReportFormat.Count(monthlyRequests)).Append(" requests a month shaped like these items.");
         if (c.Cost.Baseline.TokensEstimated || c.Cost.Candidate.TokensEstimated)
         {
-            page.Append(" * The server reported no usage; these token counts are estimated.");
+            page.Append(" * The server reported no usage and no tokenizer is known for the model; these token counts are estimated.");
         }
 
-        page.Append("</p></section>\n");
+        page.Append("</p>\n");
+        WorkloadCosts(page, c);
+        page.Append("</section>\n");
+    }
+
+    private static void WorkloadCosts(StringBuilder page, ComparisonResult c)
+    {
+        if (c.WorkloadCosts.Count == 0)
+        {
+            return;
+        }
+
+        page.Append("<table><caption>Recorded workloads in each model's own tokens, before any call</caption><thead><tr><th scope=\"col\">Workload</th><th scope=\"col\">Model</th><th scope=\"col\">Tokenizer</th><th scope=\"col\" class=\"num\">Input tokens</th><th scope=\"col\" class=\"num\">Output tokens</th><th scope=\"col\" class=\"num\">Per month</th></tr></thead><tbody>\n");
+        foreach (var w in c.WorkloadCosts)
+        {
+            foreach (var (p, css) in new[] { (w.Baseline, "base"), (w.Candidate, "cand") })
+            {
+                page.Append("<tr><td>").Append(Html.Encode(w.Workload)).Append("</td><th scope=\"row\" class=\"").Append(css).Append("\">").Append(Html.Encode(p.Target)).Append("</th><td>")
+                    .Append(Html.Encode(p.Tokenizer + (p.Estimated ? " (estimated)" : string.Empty))).Append("</td><td class=\"num\">").Append(ReportFormat.Count(p.InputTokens))
+                    .Append("</td><td class=\"num\">").Append(ReportFormat.Count(p.OutputTokens)).Append("</td><td class=\"num\">").Append(p.MonthlyUsd is { } usd ? ReportFormat.Usd(usd) : "—").Append("</td></tr>\n");
+            }
+        }
+
+        page.Append("</tbody></table>\n");
     }
 
     private static void Errors(StringBuilder page, ComparisonResult c)

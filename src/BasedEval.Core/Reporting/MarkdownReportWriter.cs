@@ -102,6 +102,7 @@ public sealed class MarkdownReportWriter : IReportWriter
         md.AppendLine(Inv($"| Candidate `{Code(k.Target)}` | {Usd(c.Cost.Candidate.PerItemUsd)} | {Usd(c.Cost.Candidate.Per1000ItemsUsd)} | {Usd(c.Cost.Candidate.EffectiveUsdPerMillionTokens)} | {c.Cost.Candidate.InputTokens} | {c.Cost.Candidate.OutputTokens}{(c.Cost.Candidate.TokensEstimated ? " (estimated)" : "")} |"));
         md.AppendLine();
         md.AppendLine(Inv($"Cost ratio per 1,000 items: {Num(c.Cost.RatioPer1000Items)}× [{Num(c.Cost.RatioInterval.Lower)}, {Num(c.Cost.RatioInterval.Upper)}]."));
+        WorkloadCosts(md, c);
 
         if (c.Errors.BaselineFailed + c.Errors.CandidateFailed + c.Errors.Unpaired > 0)
         {
@@ -140,6 +141,28 @@ public sealed class MarkdownReportWriter : IReportWriter
         md.AppendLine();
         md.AppendLine(Inv($"<sub>basedeval {Cell(c.ToolVersion)} · config {c.ConfigHash[..Math.Min(12, c.ConfigHash.Length)]} · runs {b.RunId} / {k.RunId}</sub>"));
         return md.ToString();
+    }
+
+    /// <summary>The recorded workloads in each model's own tokens: the same traffic is a different bill under each vocabulary.</summary>
+    private static void WorkloadCosts(StringBuilder md, ComparisonResult c)
+    {
+        if (c.WorkloadCosts.Count == 0)
+        {
+            return;
+        }
+
+        md.AppendLine();
+        md.AppendLine("### Workload cost in each model's tokens");
+        md.AppendLine();
+        md.AppendLine("| Workload | Model | Tokenizer | Input tokens | Output tokens | $/month |");
+        md.AppendLine("|---|---|---|---:|---:|---:|");
+        foreach (var w in c.WorkloadCosts)
+        {
+            foreach (var p in new[] { w.Baseline, w.Candidate })
+            {
+                md.AppendLine(Inv($"| `{Code(w.Workload)}` | `{Code(p.Target)}` | {p.Tokenizer}{(p.Estimated ? " (estimated)" : "")} | {p.InputTokens} | {p.OutputTokens} | {(p.MonthlyUsd is { } usd ? Usd(usd) : "—")} |"));
+            }
+        }
     }
 
     private static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

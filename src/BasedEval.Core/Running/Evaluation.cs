@@ -8,6 +8,8 @@ using BasedEval.Core.Reporting;
 using BasedEval.Core.Storage;
 using BasedEval.Core.Suites;
 using BasedEval.Core.Targets;
+using BasedEval.Core.Tokens;
+using BasedEval.Core.Workload;
 
 namespace BasedEval.Core.Running;
 
@@ -102,6 +104,8 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
             candidateRunId = candidateOutcome.RunId;
         }
 
+        // After the runs, which build a local model file that is missing; its vocabulary counts the workloads.
+        var workloadCosts = await WorkloadCostsAsync(comparison, cancellationToken);
         var baselineRun = await LoadRunAsync(baselineRunId, cancellationToken);
         var candidateRun = await LoadRunAsync(candidateRunId, cancellationToken);
         var id = NewId("cmp", comparison.Name);
@@ -122,6 +126,7 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
                 BaselineReliability = await store.GetRunReliabilityAsync(baselineRunId, cancellationToken),
                 CandidateReliability = await store.GetRunReliabilityAsync(candidateRunId, cancellationToken),
             },
+            WorkloadCosts = workloadCosts,
         };
         var document = JsonSerializer.Serialize(result, ReportJson.Options);
         await store.SaveComparisonAsync(
@@ -133,6 +138,23 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         var stored = JsonSerializer.Deserialize<ComparisonResult>(document, ReportJson.Options)!;
         var files = await ReportSet.WriteAllAsync(new ReportInput(stored, [.. baselineRun.Item2, .. candidateRun.Item2]), config.ReportsDirectory, ReportSet.Default, cancellationToken);
         return new CompareOutcome(result, files, baselineOutcome, candidateOutcome);
+    }
+
+    /// <summary>
+    /// Every workload of evals.yaml in the baseline's and the candidate's own tokens; the workloads' files were checked
+    /// when evals.yaml was loaded.
+    /// </summary>
+    private async Task<IReadOnlyList<WorkloadTokenCosts>> WorkloadCostsAsync(ComparisonConfig comparison, CancellationToken cancellationToken)
+    {
+        var sides = new[] { Target(config, comparison.Baseline, "baseline"), Target(config, comparison.Candidate, "candidate") };
+        var costs = new List<WorkloadTokenCosts>();
+        foreach (var workload in config.Workloads?.Values ?? [])
+        {
+            var projections = await TokenCostProjection.ForTargetsAsync(workload, sides, cancellationToken);
+            costs.Add(new WorkloadTokenCosts(workload.Name, projections[0], projections[1]));
+        }
+
+        return costs;
     }
 
     /// <summary>
@@ -238,8 +260,10 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
         }
 
         var toSend = plan.Samples.Where(p => !cached.Contains(p.RequestHash)).ToList();
-        var usd = toSend.Sum(p => targetConfig.Prices.CostUsd(
-            TokenEstimate.Count(string.Concat(p.Request.Messages.Select(m => m.Content))),
+        // A free target costs nothing whatever the count, and a local one's model file may not be built yet.
+        ITokenCounter? tokens = targetConfig.Prices == Prices.Free ? null : TokenCounters.For(targetConfig);
+        var usd = tokens is null ? 0 : toSend.Sum(p => targetConfig.Prices.CostUsd(
+            tokens.CountMessages(p.Request.Messages),
             0,
             p.Request.Sampling.MaxTokens ?? RunEstimate.AssumedOutputTokens));
         return new RunEstimate(targetConfig.Name, plan.Samples.Count, plan.Samples.Count - toSend.Count, usd, CacheChecked: targetConfig.Provider != ProviderKind.LlamaCpp);
@@ -282,6 +306,9 @@ public sealed class Evaluation(EvalConfig config, IResultStore store, TargetFact
                 $"suite `{suite.Name}` ranks answers by log-likelihood, which target `{targetConfig.Name}` ({targetConfig.Provider}) cannot compute",
                 "run it on a llamacpp target, or use `prompt: harness` (generated answer) or `prompt: zero_shot_cot` for remote targets");
         }
+
+        // After the target is made, since making a local one may first build its model file, whose vocabulary counts here.
+        ContextWindowCheck.Require(targetConfig, plan.Mine);
 
         var run = new RunRecord(
             plan.RunId,

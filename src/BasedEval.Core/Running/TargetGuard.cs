@@ -1,6 +1,7 @@
 using System.Globalization;
 using BasedEval.Core.Config;
 using BasedEval.Core.Targets;
+using BasedEval.Core.Tokens;
 
 namespace BasedEval.Core.Running;
 
@@ -19,6 +20,7 @@ internal sealed class TargetGuard : IDisposable
     private readonly AdaptiveConcurrency _concurrency;
     private readonly Pacer? _requests;
     private readonly Pacer? _tokens;
+    private readonly ITokenCounter? _promptCounter;
     private readonly CancellationTokenSource _stop;
     private string? _stopReason;
     private long _answered;
@@ -33,6 +35,7 @@ internal sealed class TargetGuard : IDisposable
         _concurrency = new AdaptiveConcurrency(target.MaxConcurrency, slowStart: true);
         _requests = _protection.RequestsPerMinute is { } rpm ? new Pacer(rpm, time) : null;
         _tokens = _protection.TokensPerMinute is { } tpm ? new Pacer(tpm, time) : null;
+        _promptCounter = _tokens is null ? null : TokenCounters.For(target);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     }
 
@@ -132,12 +135,12 @@ internal sealed class TargetGuard : IDisposable
     }
 
     /// <summary>
-    /// What a request will likely cost before its usage is known: its prompt counted locally, or the mean of what answers
-    /// so far really cost when that is more (the output, and a tokenizer that counts more than the estimate).
+    /// What a request will likely cost before its usage is known: its prompt counted by the target's tokenizer, or the mean
+    /// of what answers so far really cost when that is more (the output, and a chat template's tokens).
     /// </summary>
     private int TokensToReserve(TargetRequest request)
     {
-        var prompt = request.Messages.Sum(m => TokenEstimate.Count(m.Content));
+        var prompt = _promptCounter?.CountMessages(request.Messages) ?? 0;
         var answered = Interlocked.Read(ref _answered);
         return answered == 0 ? prompt : Math.Max(prompt, (int)(Interlocked.Read(ref _answeredTokens) / answered));
     }

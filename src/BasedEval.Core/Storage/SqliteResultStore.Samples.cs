@@ -24,16 +24,16 @@ public sealed partial class SqliteResultStore
             insertSample.CommandText = """
                 INSERT OR REPLACE INTO samples (run_id, suite, item_id, epoch, target_key, request_hash, request_json, response_text, finish_reason,
                     input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, usage_estimated, request_start_utc, ttft_ms, e2e_ms, chunks,
-                    error_kind, error, attempts, from_cache, cost_usd, completed_utc, reference, slices, tool_calls)
+                    error_kind, error, attempts, from_cache, cost_usd, completed_utc, reference, slices, tool_calls, usage_tokenizer)
                 VALUES ($run, $suite, $item, $epoch, (SELECT target_key FROM runs WHERE id = $run), $hash, $request, $response, $finish,
                     $in, $cached, $out, $reasoning, $estimated, $start, $ttft, $e2e, $chunks,
-                    $error_kind, $error, $attempts, $from_cache, $cost, $completed, $reference, $slices, $tool_calls);
+                    $error_kind, $error, $attempts, $from_cache, $cost, $completed, $reference, $slices, $tool_calls, $tokenizer);
                 """;
             string[] sampleParameters =
             [
                 "$run", "$suite", "$item", "$epoch", "$hash", "$request", "$response", "$finish", "$in", "$cached", "$out", "$reasoning",
                 "$estimated", "$start", "$ttft", "$e2e", "$chunks", "$error_kind", "$error", "$attempts", "$from_cache", "$cost", "$completed",
-                "$reference", "$slices", "$tool_calls",
+                "$reference", "$slices", "$tool_calls", "$tokenizer",
             ];
             foreach (var name in sampleParameters)
             {
@@ -89,6 +89,7 @@ public sealed partial class SqliteResultStore
                 p["$reference"].Value = (object?)s.Reference ?? DBNull.Value;
                 p["$slices"].Value = JsonSerializer.Serialize(s.Slices);
                 p["$tool_calls"].Value = s.ToolCalls.Count == 0 ? DBNull.Value : JsonSerializer.Serialize(s.ToolCalls);
+                p["$tokenizer"].Value = (object?)s.Usage.CountedBy ?? DBNull.Value;
                 await insertSample.ExecuteNonQueryAsync(cancellationToken);
 
                 foreach (var command in new[] { deleteScore, insertScore })
@@ -156,7 +157,7 @@ public sealed partial class SqliteResultStore
                 SELECT s.run_id, s.suite, s.item_id, s.epoch, s.request_hash, s.request_json, s.response_text, s.finish_reason,
                        s.input_tokens, s.cached_input_tokens, s.output_tokens, s.reasoning_tokens, s.usage_estimated,
                        s.request_start_utc, s.ttft_ms, s.e2e_ms, s.chunks, s.error_kind, s.error, s.attempts, s.from_cache,
-                       s.cost_usd, s.completed_utc, s.reference, s.slices, c.value, c.extracted, c.explanation, s.tool_calls, c.checks
+                       s.cost_usd, s.completed_utc, s.reference, s.slices, c.value, c.extracted, c.explanation, s.tool_calls, c.checks, s.usage_tokenizer
                 FROM samples s LEFT JOIN scores c
                   ON c.run_id = s.run_id AND c.suite = s.suite AND c.item_id = s.item_id AND c.epoch = s.epoch
                 WHERE {where};
@@ -178,7 +179,7 @@ public sealed partial class SqliteResultStore
                     r.GetString(5),
                     r.IsDBNull(6) ? null : r.GetString(6),
                     r.IsDBNull(7) ? null : r.GetString(7),
-                    new TokenUsage(r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12) != 0),
+                    new TokenUsage(r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12) != 0) { CountedBy = r.IsDBNull(30) ? null : r.GetString(30) },
                     timings,
                     r.IsDBNull(17) ? null : r.GetString(17),
                     r.IsDBNull(18) ? null : r.GetString(18),

@@ -10,7 +10,7 @@ namespace BasedEval.Core.Storage;
 /// </summary>
 internal static class SqliteSchema
 {
-    public const int SchemaVersion = 5;
+    public const int SchemaVersion = 6;
 
     public static async Task MigrateAsync(SqliteConnection connection, string path, CancellationToken cancellationToken)
     {
@@ -160,25 +160,34 @@ internal static class SqliteSchema
                 """, cancellationToken);
         }
 
-        // Version 5: the release watch's sources and every model they listed, with each model's state and verdict.
+        if (current < 5)
+        {
+            // Version 5: the release watch's sources and every model they listed, with each model's state and verdict.
+            await SqliteResultStore.ExecuteAsync(connection, """
+                CREATE TABLE IF NOT EXISTS watch_sources (
+                    source TEXT PRIMARY KEY,
+                    first_listed_utc TEXT NOT NULL,
+                    last_listed_utc TEXT NOT NULL
+                );
+                CREATE TABLE IF NOT EXISTS watch_models (
+                    source TEXT NOT NULL REFERENCES watch_sources(source),
+                    model_id TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    listed INTEGER NOT NULL,
+                    first_seen_utc TEXT NOT NULL,
+                    last_listed_utc TEXT NOT NULL,
+                    comparison_id TEXT,
+                    verdict TEXT,
+                    PRIMARY KEY (source, model_id)
+                );
+                PRAGMA user_version = 5;
+                """, cancellationToken);
+        }
+
+        // Version 6: which tokenizer counted the usage a server did not report; null where the server reported it.
         await SqliteResultStore.ExecuteAsync(connection, """
-            CREATE TABLE IF NOT EXISTS watch_sources (
-                source TEXT PRIMARY KEY,
-                first_listed_utc TEXT NOT NULL,
-                last_listed_utc TEXT NOT NULL
-            );
-            CREATE TABLE IF NOT EXISTS watch_models (
-                source TEXT NOT NULL REFERENCES watch_sources(source),
-                model_id TEXT NOT NULL,
-                status TEXT NOT NULL,
-                listed INTEGER NOT NULL,
-                first_seen_utc TEXT NOT NULL,
-                last_listed_utc TEXT NOT NULL,
-                comparison_id TEXT,
-                verdict TEXT,
-                PRIMARY KEY (source, model_id)
-            );
-            PRAGMA user_version = 5;
+            ALTER TABLE samples ADD COLUMN usage_tokenizer TEXT;
+            PRAGMA user_version = 6;
             """, cancellationToken);
     }
 }

@@ -7,6 +7,7 @@ using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 using BasedEval.Core.Config;
+using BasedEval.Core.Tokens;
 
 namespace BasedEval.Core.Targets;
 
@@ -18,11 +19,13 @@ namespace BasedEval.Core.Targets;
 public abstract class HttpTargetBase : ITarget
 {
     private readonly HttpClient _http;
+    private readonly Lazy<ITokenCounter> _tokens;
 
     /// <param name="handler">Replaces the pooled socket handler; benchmarks use it to feed a recorded stream without a network.</param>
     protected HttpTargetBase(TargetConfig config, string endpoint, string? apiKey, HttpMessageHandler? handler)
     {
         Config = config;
+        _tokens = new Lazy<ITokenCounter>(() => TokenCounters.For(config));
         Endpoint = new Uri(endpoint);
         ApiKey = apiKey;
         handler ??= new SocketsHttpHandler
@@ -123,7 +126,7 @@ public abstract class HttpTargetBase : ITarget
                 throw new TargetException(TargetErrorKind.Protocol, $"{Name}: the stream ended without an answer (no event carried a choice or a message)");
             }
 
-            return state.ToResponse(e2eMs);
+            return state.ToResponse(e2eMs, request, _tokens);
         }
     }
 

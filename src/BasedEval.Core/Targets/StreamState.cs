@@ -1,4 +1,5 @@
 using System.Text;
+using BasedEval.Core.Tokens;
 
 namespace BasedEval.Core.Targets;
 
@@ -61,12 +62,16 @@ public sealed class StreamState(DateTimeOffset requestStartUtc, long startTimest
         _toolCalls[index] = (string.IsNullOrEmpty(id) ? call.Id : id, string.IsNullOrEmpty(name) ? call.Name : name, call.Arguments.Append(arguments));
     }
 
-    public TargetResponse ToResponse(double e2eMs)
+    /// <summary>Counts with the target's tokenizer whatever part of the usage the server left out; the tokenizer is loaded only then.</summary>
+    public TargetResponse ToResponse(double e2eMs, TargetRequest request, Lazy<ITokenCounter> tokens)
     {
         var text = _text.ToString();
-        var estimated = InputTokens is null || OutputTokens is null;
-        var output = OutputTokens ?? TokenEstimate.Count(text);
-        var usage = new TokenUsage(InputTokens ?? 0, CachedInputTokens, output, ReasoningTokens, estimated);
+        var counter = InputTokens is null || OutputTokens is null ? tokens.Value : null;
+        var output = OutputTokens ?? counter!.Count(text + string.Concat(_toolCalls.Values.Select(c => c.Name + c.Arguments)));
+        var usage = new TokenUsage(InputTokens ?? counter!.CountMessages(request.Messages), CachedInputTokens, output, ReasoningTokens, counter?.IsEstimate == true)
+        {
+            CountedBy = counter?.Name,
+        };
         var chunks = TokenEstimate.AttributeTokens(_chunks, output);
         double? ttft = chunks.Count > 0 ? chunks[0].OffsetMs : null;
         return new TargetResponse(text, FinishReason, usage, new SampleTimings(RequestStartUtc, ttft, e2eMs, chunks))

@@ -35,12 +35,16 @@ public sealed record TargetRequest(IReadOnlyList<ChatMessage> Messages, Sampling
 public sealed record ToolCall(string Id, string Name, string Arguments);
 
 /// <summary>
-/// Token counts. Where the server reports none they are counted locally and <see cref="Estimated"/> is set.
-/// Output includes reasoning tokens; <see cref="ReasoningTokens"/> says how many of them were reasoning.
+/// Token counts. Where the server reports none they are counted locally by the target's tokenizer, named in
+/// <see cref="CountedBy"/>; <see cref="Estimated"/> is set only where no tokenizer is known and the count is the
+/// four-characters-a-token estimate. Output includes reasoning tokens; <see cref="ReasoningTokens"/> says how many of them were reasoning.
 /// </summary>
 public sealed record TokenUsage(int InputTokens, int CachedInputTokens, int OutputTokens, int ReasoningTokens, bool Estimated)
 {
     public static TokenUsage None { get; } = new(0, 0, 0, 0, true);
+
+    /// <summary>The tokenizer that counted what the server did not report (<c>o200k_base</c>, <c>estimate</c>); null where the server reported all of it.</summary>
+    public string? CountedBy { get; init; }
 }
 
 /// <summary>

@@ -61,4 +61,35 @@ public class SqliteResultStoreTests
 
         Assert.Equal(["h1"], found.Keys);
     }
+
+    [Fact]
+    public async Task A_store_from_before_usage_named_its_tokenizer_opens_keeps_its_samples_and_then_records_the_tokenizer()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory().FullName, "r.db");
+        await using (var store = await SqliteResultStore.OpenAsync(path, TestContext.Current.CancellationToken))
+        {
+            await store.CreateRunAsync(Run("r1", "k"), TestContext.Current.CancellationToken);
+            await store.SaveSamplesAsync([Sample("r1", "old", "h1")], TestContext.Current.CancellationToken);
+        }
+
+        // Schema 5 is this file without the column: what an earlier basedeval left on disk.
+        await using (var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
+        {
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            using var downgrade = connection.CreateCommand();
+            downgrade.CommandText = "ALTER TABLE samples DROP COLUMN usage_tokenizer; PRAGMA user_version = 5;";
+            await downgrade.ExecuteNonQueryAsync(TestContext.Current.CancellationToken);
+        }
+
+        await using (var store = await SqliteResultStore.OpenAsync(path, TestContext.Current.CancellationToken))
+        {
+            await store.SaveSamplesAsync([Sample("r1", "new", "h2") with { Usage = new TokenUsage(7, 0, 3, 0, false) { CountedBy = "o200k_base" } }], TestContext.Current.CancellationToken);
+            var samples = (await store.GetSamplesAsync("r1", TestContext.Current.CancellationToken)).ToDictionary(s => s.ItemId);
+
+            Assert.Equal(new TokenUsage(10, 4, 5, 1, false), samples["old"].Usage);
+            Assert.Null(samples["old"].Usage.CountedBy);
+            Assert.Equal("o200k_base", samples["new"].Usage.CountedBy);
+            Assert.Equal(3, samples["new"].Usage.OutputTokens);
+        }
+    }
 }

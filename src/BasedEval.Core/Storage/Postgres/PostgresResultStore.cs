@@ -17,7 +17,7 @@ public sealed class PostgresResultStore : IResultStore
         run_id, suite, item_id, epoch, request_hash, request_json, response_text, finish_reason,
         input_tokens, cached_input_tokens, output_tokens, reasoning_tokens, usage_estimated,
         request_start_utc, ttft_ms, e2e_ms, chunks, error_kind, error, attempts, from_cache,
-        cost_usd, completed_utc, reference, slices, score_value, score_extracted, score_explanation, tool_calls, score_checks
+        cost_usd, completed_utc, reference, slices, score_value, score_extracted, score_explanation, tool_calls, score_checks, usage_tokenizer
         """;
 
     private const string RunColumns = """
@@ -132,7 +132,7 @@ public sealed class PostgresResultStore : IResultStore
             var command = new NpgsqlBatchCommand($"""
                 INSERT INTO samples (target_key, {SampleColumns})
                 VALUES ((SELECT target_key FROM runs WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
-                        $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)
+                        $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)
                 ON CONFLICT (run_id, suite, item_id, epoch) DO UPDATE SET
                     request_hash = excluded.request_hash, request_json = excluded.request_json, response_text = excluded.response_text,
                     finish_reason = excluded.finish_reason, input_tokens = excluded.input_tokens, cached_input_tokens = excluded.cached_input_tokens,
@@ -141,7 +141,7 @@ public sealed class PostgresResultStore : IResultStore
                     error_kind = excluded.error_kind, error = excluded.error, attempts = excluded.attempts, from_cache = excluded.from_cache,
                     cost_usd = excluded.cost_usd, completed_utc = excluded.completed_utc, reference = excluded.reference, slices = excluded.slices,
                     score_value = excluded.score_value, score_extracted = excluded.score_extracted, score_explanation = excluded.score_explanation,
-                    tool_calls = excluded.tool_calls, score_checks = excluded.score_checks;
+                    tool_calls = excluded.tool_calls, score_checks = excluded.score_checks, usage_tokenizer = excluded.usage_tokenizer;
                 """);
             foreach (var value in SampleValues(s))
             {
@@ -195,7 +195,7 @@ public sealed class PostgresResultStore : IResultStore
             samples.Add(new Sample(
                 r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetString(4), r.GetString(5),
                 r.IsDBNull(6) ? null : r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7),
-                new TokenUsage(r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.GetInt32(11), r.GetBoolean(12)),
+                new TokenUsage(r.GetInt32(8), r.GetInt32(9), r.GetInt32(10), r.GetInt32(11), r.GetBoolean(12)) { CountedBy = r.IsDBNull(30) ? null : r.GetString(30) },
                 timings,
                 r.IsDBNull(17) ? null : r.GetString(17), r.IsDBNull(18) ? null : r.GetString(18), r.GetInt32(19), r.GetBoolean(20), r.GetDouble(21),
                 Utc(r.GetDateTime(22)),
@@ -358,7 +358,7 @@ public sealed class PostgresResultStore : IResultStore
             s.Timings?.RequestStartUtc.UtcDateTime, s.Timings?.TtftMs, s.Timings?.E2eMs, s.Timings is { } t ? ChunkCodec.Encode(t.OutputChunks) : null,
             s.ErrorKind, s.Error, s.Attempts, s.FromCache, s.CostUsd, s.CompletedUtc.UtcDateTime, s.Reference, JsonSerializer.Serialize(s.Slices),
             s.Score?.Value, s.Score?.Extracted, s.Score?.Explanation, s.ToolCalls.Count == 0 ? null : JsonSerializer.Serialize(s.ToolCalls),
-            s.Score is { Checks.Count: > 0 } score ? JsonSerializer.Serialize(score.Checks) : null,
+            s.Score is { Checks.Count: > 0 } score ? JsonSerializer.Serialize(score.Checks) : null, s.Usage.CountedBy,
         }.Select(Parameter);
 
     private static NpgsqlParameter Parameter(object? value) => value switch

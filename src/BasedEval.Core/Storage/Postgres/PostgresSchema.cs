@@ -102,6 +102,8 @@ internal static class PostgresSchema
                 verdict TEXT,
                 PRIMARY KEY (source, model_id)
             );
+            -- Added after the first release: which tokenizer counted the usage a server did not report.
+            ALTER TABLE samples ADD COLUMN IF NOT EXISTS usage_tokenizer TEXT;
             """, connection, transaction);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);

@@ -15,7 +15,7 @@ public sealed class SweBenchCommandTests : IDisposable
     public async Task Predictions_are_scored_into_a_table_a_rate_and_a_json_report_and_gold_validates()
     {
         var instance = await CreateAsync();
-        var wrong = instance.Patch.Replace("+    return a + b", "+    return b - a", StringComparison.Ordinal);
+        var wrong = SyntheticSweBenchRepository.WrongPatch(instance);
         await File.WriteAllLinesAsync(Path.Combine(_root, "preds.jsonl"), [
             Prediction(instance.InstanceId, wrong),
         ], TestContext.Current.CancellationToken);

@@ -104,9 +104,9 @@ internal static class SweBenchCommand
             var document = new SweBenchRunDocument(string.Join(", ", model), instancesPath, predictionsPath, startedAt, report, rows);
             Directory.CreateDirectory(Path.Combine(folder, "logs"));
             await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), JsonSerializer.Serialize(document, ReportJson.Options), cancellationToken);
-            foreach (var evaluation in evaluations)
+            foreach (var (item, evaluation) in work.Zip(evaluations))
             {
-                await File.WriteAllTextAsync(Path.Combine(folder, "logs", Safe(evaluation.InstanceId) + ".log"), evaluation.Log, cancellationToken);
+                await SweBenchInstanceLogs.WriteAsync(Path.Combine(folder, "logs", Safe(evaluation.InstanceId)), item.Instance, item.Prediction.ModelPatch, evaluation, cancellationToken);
             }
 
             await WriteTableAsync(console, rows, report);

@@ -130,7 +130,6 @@ internal sealed class DockerEngine : IDisposable
                 Image = run.Image,
                 Cmd = [.. run.Command],
                 Env = [.. (run.Environment ?? new Dictionary<string, string>()).Select(e => $"{e.Key}={e.Value}")],
-                NetworkDisabled = !run.HostNetwork,
                 HostConfig = new HostConfig
                 {
                     NetworkMode = run.HostNetwork ? "host" : "none",

@@ -88,6 +88,11 @@ internal static class CommandSupport
             await error.WriteLineAsync($"error: the result store failed: {e.Message}; everything committed before is kept, run the command again once the cause is fixed (`basedeval run --resume <id>` for a run)");
             return ExitCodes.RunError;
         }
+        catch (Core.SweBench.DockerEngineException e)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return ExitCodes.RunError;
+        }
         catch (RunInterruptedException e)
         {
             await error.WriteLineAsync($"interrupted: everything answered is stored and run {e.RunId} is marked interrupted; finish it with `basedeval run --target {e.TargetName} --resume {e.RunId}`");

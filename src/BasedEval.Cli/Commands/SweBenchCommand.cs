@@ -8,7 +8,7 @@ using BasedEval.Core.SweBench;
 
 namespace BasedEval.Cli.Commands;
 
-/// <summary>`basedeval swebench` (generate and compare live in their own classes) and `swebench eval`: scores SWE-bench predictions (or the gold patches) on this machine, no Docker.</summary>
+/// <summary>`basedeval swebench` (generate and compare live in their own classes) and `swebench eval`: scores SWE-bench predictions (or the gold patches) on this machine or in Docker containers.</summary>
 internal static class SweBenchCommand
 {
     public static Command Create()
@@ -38,10 +38,16 @@ internal static class SweBenchCommand
         var olderPython = new Option<string?>("--older-python") { Description = "Python 3.9 for repositories whose recipe needs it (old pytest); default ~/.pyenv/versions/3.9.18/bin/python3.9" };
         var noPreCheck = new Option<bool>("--no-pre-check") { Description = "Skip the run with the test patch alone that finds FAIL_TO_PASS tests passing without any fix (halves the time)" };
         var output = new Option<string?>("--out", "-o") { Description = "Folder for report.json and the per-instance logs; default reports/swebench-<model>-<time>/" };
-        var command = new Command("eval", "Apply each prediction and its test patch to a clean checkout, run the tests, and report the resolved rate")
+        var backend = new SweBenchBackend();
+        var command = new Command("eval", "Apply each prediction and its test patch to a clean checkout, run the tests (here or in containers), and report the resolved rate")
         {
             instances, predictions, gold, repos, ids, parallel, timeout, python, environment, olderPython, noPreCheck, output,
         };
+        foreach (var option in backend.Options)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction((parse, cancellationToken) => CommandSupport.GuardAsync(parse, async console =>
         {
             var error = parse.InvocationConfiguration.Error;
@@ -73,17 +79,12 @@ internal static class SweBenchCommand
                 throw new ConfigException("no prediction is left to evaluate", "check that --instance names instances the predictions cover");
             }
 
-            var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(
-                parse.GetValue(repos)!, parse.GetValue(python)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), Environment: parse.GetValue(environment),
-                OlderPython: parse.GetValue(olderPython), PreCheck: !parse.GetValue(noPreCheck)));
-            if (await executor.UnavailableReasonAsync(cancellationToken) is { } unavailable)
+            using var docker = await backend.DockerAsync(parse, parse.GetValue(repos)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), !parse.GetValue(noPreCheck), cancellationToken);
+            var executor = docker ?? await LocalAsync(parse, error, cancellationToken);
+            if (docker is not null)
             {
-                throw new ConfigException(unavailable, "pass --python with an interpreter that has pytest");
-            }
-
-            if (executor.IsolationWarning is { } warning)
-            {
-                await error.WriteLineAsync($"warning: {warning}");
+                await console.WriteLineAsync($"backend: docker at {docker.Host}");
+                await docker.PrepareBaseImagesAsync(work.Select(w => w.Instance), console, cancellationToken);
             }
 
             var model = work.Select(w => w.Prediction.ModelNameOrPath).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -103,16 +104,39 @@ internal static class SweBenchCommand
             var document = new SweBenchRunDocument(string.Join(", ", model), instancesPath, predictionsPath, startedAt, report, rows);
             Directory.CreateDirectory(Path.Combine(folder, "logs"));
             await File.WriteAllTextAsync(Path.Combine(folder, "report.json"), JsonSerializer.Serialize(document, ReportJson.Options), cancellationToken);
-            foreach (var evaluation in evaluations)
+            foreach (var (item, evaluation) in work.Zip(evaluations))
             {
-                await File.WriteAllTextAsync(Path.Combine(folder, "logs", Safe(evaluation.InstanceId) + ".log"), evaluation.Log, cancellationToken);
+                await SweBenchInstanceLogs.WriteAsync(Path.Combine(folder, "logs", Safe(evaluation.InstanceId)), item.Instance, item.Prediction.ModelPatch, evaluation, cancellationToken);
             }
 
             await WriteTableAsync(console, rows, report);
             await console.WriteLineAsync($"report: {Path.Combine(folder, "report.json")}");
+            if (docker is not null && backend.Clean(parse))
+            {
+                await console.WriteLineAsync($"removed {string.Join(", ", await docker.CleanAsync(cancellationToken))}");
+            }
+
             return ExitCodes.Pass;
         }));
         return command;
+
+        async Task<ISweBenchExecutor> LocalAsync(ParseResult parse, TextWriter error, CancellationToken cancellationToken)
+        {
+            var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(
+                parse.GetValue(repos)!, parse.GetValue(python)!, TimeSpan.FromSeconds(parse.GetValue(timeout)), Environment: parse.GetValue(environment),
+                OlderPython: parse.GetValue(olderPython), PreCheck: !parse.GetValue(noPreCheck)));
+            if (await executor.UnavailableReasonAsync(cancellationToken) is { } unavailable)
+            {
+                throw new ConfigException(unavailable, "pass --python with an interpreter that has pytest");
+            }
+
+            if (executor.IsolationWarning is { } warning)
+            {
+                await error.WriteLineAsync($"warning: {warning}");
+            }
+
+            return executor;
+        }
     }
 
     private static async Task WriteTableAsync(TextWriter console, IReadOnlyList<SweBenchInstanceResult> rows, SweBenchReport report)

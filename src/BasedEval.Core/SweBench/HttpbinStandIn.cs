@@ -26,7 +26,8 @@ public sealed class HttpbinStandIn
         ip link set lo up
         # Tests expect a connection to 10.255.255.1 to time out: routed into loopback, where nothing answers, it does.
         ip route add 10.255.255.1/32 dev lo
-        mount --bind "$BASEDEVAL_STANDIN/hosts" /etc/hosts
+        # A container gets the names from its engine (--add-host) and may not mount; a namespace of unshare must mount.
+        grep -q httpbin.org /etc/hosts || mount --bind "$BASEDEVAL_STANDIN/hosts" /etc/hosts
         "$BASEDEVAL_STANDIN_PYTHON" -m gunicorn --log-level warning -b 127.0.0.1:80 -w 2 -k gthread --threads 8 httpbin:app &
         "$BASEDEVAL_STANDIN_PYTHON" -m gunicorn --log-level warning -b 127.0.0.1:443 -w 1 -k gthread --threads 8 \
           --certfile "$BASEDEVAL_STANDIN/cert.pem" --keyfile "$BASEDEVAL_STANDIN/key.pem" httpbin:app &
@@ -51,6 +52,9 @@ public sealed class HttpbinStandIn
     /// answered by the stand-in.
     /// </summary>
     private const string Hosts = "127.0.0.1 localhost httpbin.org www.google.co.uk\n::1 localhost\n";
+
+    /// <summary>The names <see cref="Hosts"/> points at loopback, as a container engine's extra hosts take them.</summary>
+    public static IReadOnlyList<string> LoopbackNames { get; } = ["httpbin.org:127.0.0.1", "www.google.co.uk:127.0.0.1"];
 
     private readonly string _folder;
     private readonly string _serverPython;

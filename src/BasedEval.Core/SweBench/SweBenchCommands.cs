@@ -7,19 +7,28 @@ namespace BasedEval.Core.SweBench;
 /// <summary>The git, patch, pip and pytest processes of one runner: limits, a clean environment, and isolation where it exists.</summary>
 internal sealed class SweBenchCommands
 {
-    private readonly LocalSweBenchOptions _options;
+    private readonly TimeSpan? _stepTimeout;
+    private readonly int _outputBytes;
+    private readonly bool? _isolate;
     private readonly Lazy<string?> _unshare;
 
-    public SweBenchCommands(LocalSweBenchOptions options)
+    /// <param name="stepTimeout">Wall-clock limit of each git, patch or pip step; null is 5 minutes.</param>
+    /// <param name="outputBytes">Largest output kept of one process; more kills it.</param>
+    /// <param name="isolate">False never uses namespaces; null uses a private network namespace where unprivileged ones work.</param>
+    public SweBenchCommands(TimeSpan? stepTimeout, int outputBytes, bool? isolate)
     {
-        _options = options;
+        _stepTimeout = stepTimeout;
+        _outputBytes = outputBytes;
+        _isolate = isolate;
         _unshare = new Lazy<string?>(ProbeUnshare);
     }
+
+    public int OutputBytes => _outputBytes;
 
     /// <summary>The unshare executable when private namespaces work here and isolation is not switched off; else null.</summary>
     public string? Unshare => _unshare.Value;
 
-    public TimeSpan StepTimeout => _options.GitTimeout ?? TimeSpan.FromMinutes(5);
+    public TimeSpan StepTimeout => _stepTimeout ?? TimeSpan.FromMinutes(5);
 
     /// <summary>Runs one git or patch step; null when it succeeded, else its last line of output.</summary>
     public async Task<string?> StepAsync(string folder, string tool, string[] arguments, StringBuilder log, CancellationToken cancellationToken)
@@ -77,7 +86,7 @@ internal sealed class SweBenchCommands
             start.Environment[name] = value;
         }
 
-        return ChildProcess.RunAsync(start, timeout, _options.OutputBytes, cancellationToken);
+        return ChildProcess.RunAsync(start, timeout, _outputBytes, cancellationToken);
     }
 
     public static string? LastLine(string text) =>
@@ -87,7 +96,7 @@ internal sealed class SweBenchCommands
 
     private string? ProbeUnshare()
     {
-        if (_options.Isolate == false || ChildProcess.FindOnPath("unshare") is not { } unshare || !File.Exists("/bin/true"))
+        if (_isolate == false || ChildProcess.FindOnPath("unshare") is not { } unshare || !File.Exists("/bin/true"))
         {
             return null;
         }

@@ -38,4 +38,30 @@ public sealed record SweBenchRecipe(bool OlderPython, bool CollectionsAliases, b
             _ => Default,
         };
     }
+
+    /// <summary>
+    /// The Debian packages the tests of <paramref name="repo"/> import beyond python3 and pytest: what the Docker back-end
+    /// installs in the repository's environment images, and what this machine needs for the local back-end.
+    /// </summary>
+    public static IReadOnlyList<string> DebianPackages(string repo) => repo switch
+    {
+        "psf/requests" => ["python3-httpbin", "python3-gunicorn", "iproute2", "python3-simplejson"],
+        "marshmallow-code/marshmallow" => ["python3-tz", "python3-simplejson", "python3-dateutil"],
+        "pytest-dev/pytest" =>
+        [
+            "python3-setuptools", "python3-setuptools-scm", "python3-wcwidth", "python3-hypothesis", "python3-xmlschema",
+            "python3-atomicwrites", "python3-mock", "python3-nose", "python3-tomli", "python3-attr", "python3-more-itertools",
+            "python3-pluggy", "python3-py", "python3-packaging", "python3-iniconfig",
+        ],
+        "pallets/flask" => ["python3-werkzeug", "python3-jinja2", "python3-itsdangerous", "python3-click", "python3-blinker", "python3-dotenv", "python3-asgiref", "python3-greenlet"],
+
+        // pylint's tests also want astroid at the version its requirements_test_min.txt pins, which Debian does not have.
+        "pylint-dev/pylint" =>
+        [
+            "python3-setuptools", "python3-dill", "python3-platformdirs", "python3-isort", "python3-mccabe", "python3-tomlkit",
+            "python3-typing-extensions", "python3-lazy-object-proxy", "python3-wrapt", "python3-pytest-timeout", "python3-pytest-benchmark",
+            "python3-astroid",
+        ],
+        _ => [],
+    };
 }

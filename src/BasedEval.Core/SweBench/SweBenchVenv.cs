@@ -15,7 +15,7 @@ internal static class SweBenchVenv
     /// A .pth line: site executes it with its own locals, which a comprehension cannot see, hence one assignment per name. On a
     /// Python that still has the aliases they are the same objects.
     /// </summary>
-    private static readonly string CollectionsAliases = "import collections, collections.abc; "
+    internal static readonly string CollectionsAliases = "import collections, collections.abc; "
         + string.Join("; ", ((string[])["Mapping", "MutableMapping", "Sequence", "MutableSequence", "Set", "MutableSet", "Callable", "Iterable", "Iterator", "Hashable", "Sized", "Container"])
             .Select(n => $"collections.{n} = collections.abc.{n}"))
         + "\n";

@@ -13,9 +13,8 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
     public async Task Gold_patch_resolves_wrong_patch_does_not_and_broken_patch_fails_to_apply()
     {
         var (executor, instance) = await ValidationRepositoryAsync();
-        var wrong = instance.Patch.Replace("+    return a + b", "+    return b - a", StringComparison.Ordinal);
-        // A removed line that is not in the file: no fuzz can place it (changed context alone would be fuzzed past).
-        var broken = instance.Patch.Replace("-    return a - b", "-    return a // b", StringComparison.Ordinal);
+        var wrong = SyntheticSweBenchRepository.WrongPatch(instance);
+        var broken = SyntheticSweBenchRepository.BrokenPatch(instance);
 
         var gold = await executor.EvaluateAsync(instance, instance.Patch, TestContext.Current.CancellationToken);
         var unresolved = await executor.EvaluateAsync(instance, wrong, TestContext.Current.CancellationToken);

@@ -15,7 +15,7 @@ public sealed class SweBenchCommandTests : IDisposable
     public async Task Predictions_are_scored_into_a_table_a_rate_and_a_json_report_and_gold_validates()
     {
         var instance = await CreateAsync();
-        var wrong = instance.Patch.Replace("+    return a + b", "+    return b - a", StringComparison.Ordinal);
+        var wrong = SyntheticSweBenchRepository.WrongPatch(instance);
         await File.WriteAllLinesAsync(Path.Combine(_root, "preds.jsonl"), [
             Prediction(instance.InstanceId, wrong),
         ], TestContext.Current.CancellationToken);
@@ -37,7 +37,13 @@ public sealed class SweBenchCommandTests : IDisposable
         Assert.Equal(1, (int?)report["report"]!["overall"]!["resolved"]);
         Assert.Equal("RESOLVED", (string?)report["instances"]![0]!["outcome"]);
         Assert.Equal(0, (int?)report["instances"]![0]!["fail_to_pass_passed_before"]);
-        Assert.Contains("passed", await File.ReadAllTextAsync(Path.Combine(_root, "out-gold", "logs", "acme__calc-1.log"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        var logs = Path.Combine(_root, "out-gold", "logs", "acme__calc-1");
+        Assert.Contains("passed", await File.ReadAllTextAsync(Path.Combine(logs, "test_output.txt"), TestContext.Current.CancellationToken), StringComparison.Ordinal);
+        Assert.Equal(instance.Patch, await File.ReadAllTextAsync(Path.Combine(logs, "patch.diff"), TestContext.Current.CancellationToken));
+        var perTest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(logs, "report.json"), TestContext.Current.CancellationToken))![instance.InstanceId]!;
+        Assert.True((bool?)perTest["resolved"]);
+        Assert.Equal("tests/test_calc.py::test_add", (string?)perTest["tests_status"]!["FAIL_TO_PASS"]!["success"]![0]);
+        Assert.Empty(perTest["tests_status"]!["PASS_TO_PASS"]!["failure"]!.AsArray());
     }
 
     [Fact]

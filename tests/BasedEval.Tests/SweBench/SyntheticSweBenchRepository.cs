@@ -13,6 +13,15 @@ internal static class SyntheticSweBenchRepository
 {
     public const string Buggy = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n";
 
+    /// <summary>The gold patch with its fix wrong: it applies, and test_add still fails.</summary>
+    public static string WrongPatch(SweBenchInstance instance) => instance.Patch.Replace("+    return a + b", "+    return b - a", StringComparison.Ordinal);
+
+    /// <summary>
+    /// The gold patch removing a line that is not in the file: no fuzz can place it (changed context alone would be fuzzed
+    /// past), so it does not apply.
+    /// </summary>
+    public static string BrokenPatch(SweBenchInstance instance) => instance.Patch.Replace("-    return a - b", "-    return a // b", StringComparison.Ordinal);
+
     /// <summary>Skips the calling test where pytest or git is missing, as on a machine without Python.</summary>
     public static async Task SkipUnlessRunnableAsync(LocalSweBenchExecutor executor)
     {

@@ -1,0 +1,112 @@
+using System.Net;
+using BasedEval.Core.SweBench;
+using BasedEval.Tests.EndToEnd;
+
+namespace BasedEval.Tests.SweBench;
+
+/// <summary>
+/// The Docker back-end against <see cref="SyntheticSweBenchRepository"/> in real containers of a real daemon (see
+/// <see cref="DockerDaemon"/>), with the base image built by debootstrap from the Debian mirror apt uses.
+/// </summary>
+public sealed class DockerSweBenchExecutorTests(DockerDaemon daemon) : IClassFixture<DockerDaemon>, IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "basedeval-swebench-docker-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose() => Cleanup.DeleteFolder(_root);
+
+    [Fact]
+    public async Task Docker_gold_patch_resolves_wrong_patch_does_not_and_broken_patch_fails_to_apply()
+    {
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
+        using var executor = await ExecutorAsync(instance);
+
+        var gold = await executor.EvaluateAsync(instance, instance.Patch, TestContext.Current.CancellationToken);
+        var unresolved = await executor.EvaluateAsync(instance, SyntheticSweBenchRepository.WrongPatch(instance), TestContext.Current.CancellationToken);
+        var failed = await executor.EvaluateAsync(instance, SyntheticSweBenchRepository.BrokenPatch(instance), TestContext.Current.CancellationToken);
+
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        Assert.Equal(TestStatus.Passed, gold.Tests["tests/test_calc.py::test_add"]);
+        Assert.Equal([], gold.FailToPassBefore);
+        Assert.Contains("docker run --network none basedeval-swebench-env:", gold.Log, StringComparison.Ordinal);
+        Assert.True(unresolved.Outcome == SweBenchOutcome.Unresolved, unresolved.Reason + "\n" + unresolved.Log);
+        Assert.Contains("tests/test_calc.py::test_add FAILED", unresolved.Reason, StringComparison.Ordinal);
+        // The environment image built for the first evaluation is found by its tag for the next ones.
+        Assert.Contains("(built before)", unresolved.Log, StringComparison.Ordinal);
+        Assert.Equal(SweBenchOutcome.PatchFailed, failed.Outcome);
+    }
+
+    /// <summary>
+    /// The test patch adds a test that connects to an address and resolves the Debian mirror's name, and passes only if both
+    /// fail; in a container it passes. On this machine the name resolves (apt reaches the mirror), so the test can fail.
+    /// </summary>
+    [Fact]
+    public async Task Docker_container_reaches_no_network_neither_an_address_nor_a_name()
+    {
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
+        using var executor = await ExecutorAsync(instance);
+        var mirror = new Uri(DebianMirrorHost());
+        var probe = $$"""
+            +
+            +
+            +def test_no_network():
+            +    import socket
+            +    try:
+            +        socket.create_connection(("{{Dns.GetHostAddresses(mirror.Host).First(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)}}", {{mirror.Port}}), timeout=10).close()
+            +    except OSError as e:
+            +        print("connect refused:", e)
+            +    else:
+            +        raise AssertionError("connected to the mirror from inside the container")
+            +    try:
+            +        socket.getaddrinfo("{{mirror.Host}}", {{mirror.Port}})
+            +    except OSError as e:
+            +        print("name not resolved:", e)
+            +    else:
+            +        raise AssertionError("resolved {{mirror.Host}} from inside the container")
+
+            """.Replace("\r", string.Empty, StringComparison.Ordinal);
+        var probed = instance with
+        {
+            TestPatch = instance.TestPatch.Replace("@@ -3,3 +3,8 @@", "@@ -3,3 +3,24 @@", StringComparison.Ordinal) + probe,
+            PassToPass = [.. instance.PassToPass, "tests/test_calc.py::test_no_network"],
+        };
+
+        var gold = await executor.EvaluateAsync(probed, instance.Patch, TestContext.Current.CancellationToken);
+
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        Assert.Equal(TestStatus.Passed, gold.Tests["tests/test_calc.py::test_no_network"]);
+    }
+
+    [Fact]
+    public async Task Docker_backend_named_without_a_daemon_exits_4_and_names_the_address()
+    {
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "instances.jsonl"), SyntheticSweBenchRepository.Record(instance) + "\n", TestContext.Current.CancellationToken);
+        var socket = Path.Combine(_root, "no-daemon.sock");
+
+        var run = await CliRunner.RunAsync(_root, "swebench", "eval", "--instances", "instances.jsonl", "--gold", "--repos", "repos", "--backend", "docker", "--docker-host", "unix://" + socket);
+
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains($"no Docker daemon answers at unix://{socket}", run.Error, StringComparison.Ordinal);
+        Assert.Contains("--backend local", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_root, "reports")));
+    }
+
+    /// <summary>The mirror apt uses, with its port; the probe connects to it, so it is an address this machine does reach.</summary>
+    private static string DebianMirrorHost()
+    {
+        var mirror = DebianMirror.FromApt();
+        Prerequisite.Require(mirror is not null, "apt names no Debian mirror on this machine");
+        var host = new Uri(mirror!).Host;
+        Prerequisite.Require(Dns.GetHostAddresses(host).Any(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork), $"{host} does not resolve on this machine, so a container failing to resolve it proves nothing");
+        return mirror!;
+    }
+
+    private async Task<DockerSweBenchExecutor> ExecutorAsync(SweBenchInstance instance)
+    {
+        var host = daemon.Require();
+        Prerequisite.Require(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is not null, "git was not found on PATH");
+        var executor = new DockerSweBenchExecutor(new DockerSweBenchOptions(Path.Combine(_root, "repos"), host, TestTimeout: TimeSpan.FromSeconds(120), MemoryBytes: 1L << 30, Cpus: 1));
+        await executor.PrepareBaseImagesAsync([instance], TextWriter.Null, TestContext.Current.CancellationToken);
+        return executor;
+    }
+}

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using BasedEval.Cli.Commands;
-using BasedEval.Core.Tokens;
 using BasedEval.LlamaCpp;
 
 namespace BasedEval.Cli;
@@ -33,8 +32,8 @@ public static class BasedEvalApp
     /// <param name="cancellationToken">Cancelled to ask the verb to stop cleanly (the process's termination signals).</param>
     public static async Task<int> InvokeAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
-        // Local models count tokens with their own vocabulary, which only the llama.cpp assembly can read.
-        TokenCounters.RegisterGguf(GgufTokenCounter.Load);
+        // Verbs that count tokens without making a target (replay --dry-run) need the local models' counters too.
+        LlamaCppTargets.RegisterTokenCounters();
         var parse = Build().Parse(args);
         // Signals are the caller's (see TerminationSignals): System.CommandLine's own handler would end the process with
         // 130 two seconds after Ctrl+C, before a run could mark itself interrupted.

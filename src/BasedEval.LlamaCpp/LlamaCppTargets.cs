@@ -1,5 +1,6 @@
 using BasedEval.Core.Config;
 using BasedEval.Core.Targets;
+using BasedEval.Core.Tokens;
 using BasedEval.LlamaCpp.Gguf;
 
 namespace BasedEval.LlamaCpp;
@@ -8,7 +9,14 @@ namespace BasedEval.LlamaCpp;
 public static class LlamaCppTargets
 {
     /// <summary>Core's remote providers plus this one: what the command line and a host application both run with.</summary>
-    public static TargetFactory Factory() => new TargetFactory().Register(ProviderKind.LlamaCpp, Create);
+    public static TargetFactory Factory()
+    {
+        RegisterTokenCounters();
+        return new TargetFactory().Register(ProviderKind.LlamaCpp, Create);
+    }
+
+    /// <summary>Local models count tokens with their own vocabulary, which only this assembly can read.</summary>
+    public static void RegisterTokenCounters() => TokenCounters.RegisterGguf(GgufTokenCounter.Load);
 
     /// <summary>Builds the model file from its recipe when it is missing, then loads it.</summary>
     public static ITarget Create(TargetConfig config)

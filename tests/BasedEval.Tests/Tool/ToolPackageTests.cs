@@ -77,7 +77,12 @@ public class ToolPackageTests
         var verdict = json.RootElement.GetProperty("verdict").GetString()!;
         Assert.Equal(exitCode, json.RootElement.GetProperty("exit_code").GetInt32());
         Assert.Equal(exitCode, verdict switch { "PASS" => ExitCodes.Pass, "FAIL" => ExitCodes.Fail, "INCONCLUSIVE" => ExitCodes.Inconclusive, _ => -1 });
-        Assert.Contains($"verdict: **{verdict}**", File.ReadAllText(Path.Combine(report, "summary.md")), StringComparison.Ordinal);
+        var summary = File.ReadAllText(Path.Combine(report, "summary.md"));
+        Assert.Contains($"verdict: **{verdict}**", summary, StringComparison.Ordinal);
+        // The charts beside summary.md are drawn by SkiaSharp's native library, which must travel in the package too.
+        var charts = Directory.GetFiles(report, "chart-*.png");
+        Assert.NotEmpty(charts);
+        Assert.All(charts, chart => Assert.Contains($"({Path.GetFileName(chart)})", summary, StringComparison.Ordinal));
         var properties = XDocument.Load(Path.Combine(report, "junit.xml")).Descendants("property").ToDictionary(p => (string)p.Attribute("name")!, p => (string)p.Attribute("value")!, StringComparer.Ordinal);
         Assert.Equal(verdict, properties["verdict"]);
         Assert.Equal(exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture), properties["exit_code"]);

@@ -79,9 +79,10 @@ public class CompareEndToEndTests
         TestContext.Current.TestOutputHelper?.WriteLine($"worst |TTFT − scripted| over 4,000 samples at concurrency 64: {worstTtftError:0.000} ms");
         // The request starts at its first byte sent and the server counts from its last byte's arrival, so no sample can
         // come early by more than moving kernel stamps between clocks and the server's deadline clock firing early allow
-        // (1.3 ms seen once under CI, so 3 ms of room). A TTFT taken at the role chunk would be 40 ms or more early. How close
-        // they come is the figure of the explicit in_processes_of_their_own run; a busy machine moves it, so it is not bounded here.
-        Assert.True(earliest >= -3, $"a TTFT came {-earliest:0.000} ms before the scripted one");
+        // (1.3 ms seen once under CI, 3.01 ms beside two SWE-bench evaluations in containers, so 5 ms of room). A TTFT taken
+        // at the role chunk would be 40 ms or more early. How close they come is the figure of the explicit
+        // in_processes_of_their_own run; a busy machine moves it, so it is not bounded here.
+        Assert.True(earliest >= -5, $"a TTFT came {-earliest:0.000} ms before the scripted one");
         Assert.True(File.Exists(Path.Combine(ws.ReportsPath, json.RootElement.GetProperty("id").GetString()!, "summary.md")));
     }
 

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Net;
 using System.Text.Json;
 using BasedEval.Core.Config;
 using BasedEval.Core.Targets;
@@ -148,10 +147,7 @@ public sealed class ChatClientTarget : ITarget
         var text = $"{Name}: the chat client failed: {e.Message}";
         return e switch
         {
-            HttpRequestException { StatusCode: HttpStatusCode.TooManyRequests } => new TargetException(TargetErrorKind.RateLimited, text, statusCode: 429, inner: e),
-            HttpRequestException { StatusCode: HttpStatusCode.RequestTimeout } => new TargetException(TargetErrorKind.Timeout, text, statusCode: 408, inner: e),
-            HttpRequestException { StatusCode: { } status } when (int)status >= 500 => new TargetException(TargetErrorKind.ServerError, text, statusCode: (int)status, inner: e),
-            HttpRequestException { StatusCode: { } status } => new TargetException(TargetErrorKind.ClientError, text, statusCode: (int)status, inner: e),
+            HttpRequestException { StatusCode: { } status } => new TargetException(TargetErrorKinds.ForStatus((int)status), text, statusCode: (int)status, inner: e),
             HttpRequestException or IOException => new TargetException(TargetErrorKind.Connection, text, inner: e),
             TimeoutException => new TargetException(TargetErrorKind.Timeout, text, inner: e),
             _ => new TargetException(TargetErrorKind.ClientError, text, inner: e),

@@ -255,15 +255,8 @@ public abstract class HttpTargetBase : ITarget
 
         var detail = body.Length > 300 ? body[..300] + "…" : body;
         var text = $"{Name}: HTTP {status} {response.ReasonPhrase}: {detail}".TrimEnd(' ', ':');
-        return status switch
-        {
-            429 => new TargetException(TargetErrorKind.RateLimited, text, RetryAfter(response), status),
-            // 529 is Anthropic's "overloaded": the same back-off applies as for a rate limit.
-            529 => new TargetException(TargetErrorKind.RateLimited, text, RetryAfter(response), status),
-            408 => new TargetException(TargetErrorKind.Timeout, text, RetryAfter(response), status),
-            >= 500 => new TargetException(TargetErrorKind.ServerError, text, RetryAfter(response), status),
-            _ => new TargetException(TargetErrorKind.ClientError, text, null, status),
-        };
+        var kind = TargetErrorKinds.ForStatus(status);
+        return new TargetException(kind, text, kind == TargetErrorKind.ClientError ? null : RetryAfter(response), status);
     }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response)

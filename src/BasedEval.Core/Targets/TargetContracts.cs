@@ -107,6 +107,20 @@ public enum TargetErrorKind
     Protocol,
 }
 
+public static class TargetErrorKinds
+{
+    /// <summary>What an HTTP status says about retrying, whichever client received it.</summary>
+    public static TargetErrorKind ForStatus(int status) => status switch
+    {
+        429 => TargetErrorKind.RateLimited,
+        // 529 is Anthropic's "overloaded": the same back-off applies as for a rate limit.
+        529 => TargetErrorKind.RateLimited,
+        408 => TargetErrorKind.Timeout,
+        >= 500 => TargetErrorKind.ServerError,
+        _ => TargetErrorKind.ClientError,
+    };
+}
+
 public sealed class TargetException : Exception
 {
     public TargetException(TargetErrorKind kind, string message, TimeSpan? retryAfter = null, int? statusCode = null, Exception? inner = null)

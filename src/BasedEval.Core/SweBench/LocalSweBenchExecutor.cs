@@ -10,7 +10,7 @@ public enum SweBenchEnvironment
 
     /// <summary>
     /// A throwaway virtual environment per evaluation, built by the repository's <see cref="SweBenchRecipe"/>, that sees the
-    /// interpreter's packages and holds the patched checkout as an editable install, offline; for repositories whose tests
+    /// recipe's Debian packages of this machine (as its environment image holds them) and holds the patched checkout as an editable install, offline; for repositories whose tests
     /// import the package as installed (entry points, metadata) or need an older Python, shims or the httpbin stand-in.
     /// </summary>
     Venv,
@@ -115,7 +115,7 @@ public sealed class LocalSweBenchExecutor : SweBenchCheckoutExecutor<LocalSweBen
             standIn = await HttpbinStandIn.CreateAsync(Path.Combine(at.Folder, "standin"), _options.Python, cancellationToken);
         }
 
-        var (python, error) = await SweBenchVenv.CreateAsync(Commands, interpreter, recipe, standIn, Path.Combine(at.Folder, "venv"), at.Log, cancellationToken);
+        var (python, error) = await SweBenchVenv.CreateAsync(Commands, interpreter, at.Instance, standIn, Path.Combine(at.Folder, "venv"), at.Log, cancellationToken);
         return error is null ? (new TestEnvironment(python, Venv: true, standIn), null) : (null, error);
     }
 

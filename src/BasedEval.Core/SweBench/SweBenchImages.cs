@@ -23,10 +23,10 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
     private static readonly string[] BasePackages = ["python3", "python3-pytest", "git"];
 
     /// <summary>
-    /// Runs in a container of the base image with the host's network, so that apt reaches the Debian mirror; a package the
+    /// Runs in a container of a base image with the host's network, so that apt reaches the Debian mirror; a package the
     /// release lacks is named in the log and left out, because one recipe serves two releases.
     /// </summary>
-    private const string EnvironmentScript = """
+    private const string InstallScript = """
         set -e
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq
@@ -37,16 +37,34 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
         apt-get install -y -qq --no-install-recommends $wanted
         apt-get clean
         rm -rf /var/lib/apt/lists/*
+
+        """;
+
+    /// <summary>
+    /// Makes the environment image: the virtual environment the tests run in, over the image's packages and, for an older
+    /// Python, over the newer release's packages copied to /borrowed (the local back-end's Python 3.9 sees them the same way).
+    /// </summary>
+    private const string EnvironmentScript = InstallScript + $$"""
         python3 -m venv --system-site-packages /opt/basedeval/venv
         site=$(/opt/basedeval/venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
         if [ -n "$BASEDEVAL_ALIASES" ]; then printf '%s' "$BASEDEVAL_ALIASES" > "$site/basedeval_collections_aliases.pth"; fi
+        if [ -d /borrowed ]; then
+          mkdir -p /opt/basedeval/debian-packages && cp -a /borrowed/. /opt/basedeval/debian-packages/
+          echo /opt/basedeval/debian-packages > "$site/{{SweBenchVenv.DebianPackagesPth}}"
+        fi
         if [ -d /wheels ]; then /opt/basedeval/venv/bin/python -m pip install --no-index --no-deps /wheels/*.whl; fi
         """;
 
+    /// <summary>Runs in a container of the newer release: installs the recipe's packages and copies what they put under dist-packages to /export.</summary>
+    private const string LendingScript = InstallScript + $"cp -a {DebianPackageView.DistPackages}/. /export/\n";
+
     private readonly SemaphoreSlim _building = new(1, 1);
 
+    /// <summary>Debian's release with Python 3.11, whose packages every recipe's tests were made to pass with.</summary>
+    private const string NewerRelease = "bookworm";
+
     /// <summary>The Debian release whose Python the recipe asks for: 3.9 is bullseye's, 3.11 bookworm's.</summary>
-    public static string Release(SweBenchRecipe recipe) => recipe.OlderPython ? "bullseye" : "bookworm";
+    public static string Release(SweBenchRecipe recipe) => recipe.OlderPython ? "bullseye" : NewerRelease;
 
     /// <summary>The base image of <paramref name="release"/>, built when the daemon lacks it; a failure ends the run.</summary>
     public async Task<string> BaseImageAsync(string release, TextWriter progress, CancellationToken cancellationToken)
@@ -80,23 +98,33 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
         }
     }
 
-    /// <summary>The environment image of the instance's repository and version, built when the daemon lacks it; null and why when it cannot be built.</summary>
+    /// <summary>
+    /// The environment image of the instance's repository and version, built when the daemon lacks it; null and why when it
+    /// cannot be built. A recipe for the older Python, on base images made here, gets the newer release's packages: the
+    /// older release lacks some its tests need (tomli) or has them too old (setuptools-scm 5, where pytest 7.0 wants 6).
+    /// </summary>
     public async Task<(string? Image, string? Error)> EnvironmentImageAsync(SweBenchInstance instance, StringBuilder log, CancellationToken cancellationToken)
     {
         var recipe = SweBenchRecipe.For(instance.Repo, instance.Version);
+        var packages = string.Join(' ', SweBenchRecipe.DebianPackages(instance.Repo));
         var baseImage = await BaseImageAsync(Release(recipe), TextWriter.Null, cancellationToken);
-        var baseId = await engine.ImageIdAsync(baseImage, cancellationToken);
+        var lender = recipe.OlderPython && options.BaseImage is null ? await BaseImageAsync(NewerRelease, TextWriter.Null, cancellationToken) : null;
         var wheels = options.Wheels is { } folder ? Path.Combine(Path.GetFullPath(folder), instance.Repo.Replace("/", "__", StringComparison.Ordinal)) : null;
         var wheelFiles = wheels is not null && Directory.Exists(wheels) ? Directory.GetFiles(wheels, "*.whl").Order(StringComparer.Ordinal).ToList() : [];
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
-            ["BASEDEVAL_PACKAGES"] = string.Join(' ', SweBenchRecipe.DebianPackages(instance.Repo)),
+            ["BASEDEVAL_PACKAGES"] = lender is null ? packages : string.Empty,
             ["BASEDEVAL_ALIASES"] = recipe.CollectionsAliases ? SweBenchVenv.CollectionsAliases : string.Empty,
         };
-        var inputs = new StringBuilder().Append(baseId).Append('\n').Append(EnvironmentScript).Append('\n');
+        var inputs = new StringBuilder().Append(await engine.ImageIdAsync(baseImage, cancellationToken)).Append('\n').Append(EnvironmentScript).Append('\n');
         foreach (var (name, value) in environment)
         {
             inputs.Append(name).Append('=').Append(value).Append('\n');
+        }
+
+        if (lender is not null)
+        {
+            inputs.Append(await engine.ImageIdAsync(lender, cancellationToken)).Append('\n').Append(LendingScript).Append(packages).Append('\n');
         }
 
         foreach (var wheel in wheelFiles)
@@ -106,6 +134,7 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
         }
 
         var tag = $"{EnvironmentRepository}:{Hash(inputs.ToString())}";
+        var borrowed = Path.Combine(options.WorkFolder ?? Path.GetTempPath(), "basedeval-borrowed-" + Guid.NewGuid().ToString("N"));
         await _building.WaitAsync(cancellationToken);
         try
         {
@@ -115,18 +144,34 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
                 return (tag, null);
             }
 
+            List<string> binds = wheelFiles.Count > 0 ? [$"{wheels}:/wheels:ro"] : [];
+            if (lender is not null)
+            {
+                log.Append($"$ Debian packages {packages} of {lender}, for the Python of {baseImage}\n");
+                Directory.CreateDirectory(borrowed);
+                var lent = await engine.RunAsync(
+                    new DockerRun(lender, ["/bin/sh", "-c", LendingScript], [$"{borrowed}:/export"], HostNetwork: true, Environment: new Dictionary<string, string> { ["BASEDEVAL_PACKAGES"] = packages }),
+                    options.BuildTimeout, 8 << 20, cancellationToken);
+                log.Append(lent.Output);
+                if (lent.ExitCode != 0)
+                {
+                    return (null, BuildError(instance, lent));
+                }
+
+                binds.Add($"{borrowed}:/borrowed:ro");
+            }
+
             log.Append($"$ build environment image {tag} from {baseImage}: Debian packages {environment["BASEDEVAL_PACKAGES"]}; {wheelFiles.Count} wheel(s)\n");
             var run = await engine.RunAsync(
-                new DockerRun(baseImage, ["/bin/sh", "-c", EnvironmentScript], wheelFiles.Count > 0 ? [$"{wheels}:/wheels:ro"] : [], HostNetwork: true, Environment: environment),
+                new DockerRun(baseImage, ["/bin/sh", "-c", EnvironmentScript], binds, HostNetwork: true, Environment: environment),
                 options.BuildTimeout, 8 << 20, cancellationToken, commitAs: tag, layer: "environment");
             log.Append(run.Output);
-            return run.ExitCode == 0
-                ? (tag, null)
-                : (null, $"the environment image of {instance.Repo} {instance.Version} did not build ({(run.TimedOut ? "timed out" : SweBenchCommands.LastLine(run.Output))}); its log is in the instance's log");
+            return run.ExitCode == 0 ? (tag, null) : (null, BuildError(instance, run));
         }
         finally
         {
             _building.Release();
+            await RemoveTreeAsync(borrowed);
         }
     }
 
@@ -157,8 +202,19 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
         }
         finally
         {
-            // rm, not Directory.Delete: the root holds device nodes and files only root may remove.
-            using var remove = Process.Start(new ProcessStartInfo("rm", ["-rf", "--one-file-system", root]) { UseShellExecute = false });
+            await RemoveTreeAsync(root);
+        }
+    }
+
+    private static string BuildError(SweBenchInstance instance, ChildProcessResult run) =>
+        $"the environment image of {instance.Repo} {instance.Version} did not build ({(run.TimedOut ? "timed out" : SweBenchCommands.LastLine(run.Output))}); its log is in the instance's log";
+
+    /// <summary>rm, not Directory.Delete: a root file system holds device nodes, and containers leave files only root may remove.</summary>
+    private static async Task RemoveTreeAsync(string folder)
+    {
+        if (Path.Exists(folder))
+        {
+            using var remove = Process.Start(new ProcessStartInfo("rm", ["-rf", "--one-file-system", folder]) { UseShellExecute = false });
             await remove!.WaitForExitAsync(CancellationToken.None);
         }
     }

@@ -50,7 +50,7 @@ public sealed record SweBenchRecipe(bool OlderPython, bool CollectionsAliases, b
         "pytest-dev/pytest" =>
         [
             "python3-setuptools", "python3-setuptools-scm", "python3-wcwidth", "python3-hypothesis", "python3-xmlschema",
-            "python3-atomicwrites", "python3-mock", "python3-nose", "python3-tomli", "python3-attr", "python3-more-itertools",
+            "python3-atomicwrites", "python3-mock", "python3-nose", "python3-toml", "python3-tomli", "python3-attr", "python3-more-itertools",
             "python3-pluggy", "python3-py", "python3-packaging", "python3-iniconfig",
         ],
         "pallets/flask" => ["python3-werkzeug", "python3-jinja2", "python3-itsdangerous", "python3-click", "python3-blinker", "python3-dotenv", "python3-asgiref", "python3-greenlet"],

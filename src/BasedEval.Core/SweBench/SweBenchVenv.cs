@@ -3,13 +3,13 @@ using System.Text;
 namespace BasedEval.Core.SweBench;
 
 /// <summary>
-/// The throwaway virtual environment of one evaluation, built by a <see cref="SweBenchRecipe"/>: it sees the interpreter's
-/// packages (Debian's, installed once per machine) and holds the checkout as an editable install made offline.
+/// The throwaway virtual environment of one evaluation, built by a <see cref="SweBenchRecipe"/>: it sees the recipe's
+/// Debian packages (installed once per machine) and holds the checkout as an editable install made offline.
 /// </summary>
 internal static class SweBenchVenv
 {
-    /// <summary>Where Debian puts its pure-Python packages; an older Python borrows them from there.</summary>
-    private const string DebianPackages = "/usr/lib/python3/dist-packages";
+    /// <summary>The .pth that puts the recipe's Debian packages on the path, in a local environment and in an image alike.</summary>
+    internal const string DebianPackagesPth = "zz_basedeval_debian_packages.pth";
 
     /// <summary>
     /// A .pth line: site executes it with its own locals, which a comprehension cannot see, hence one assignment per name. On a
@@ -20,13 +20,30 @@ internal static class SweBenchVenv
             .Select(n => $"collections.{n} = collections.abc.{n}"))
         + "\n";
 
-    /// <summary>Creates the environment in <paramref name="folder"/>; its python, or the reason it could not be made.</summary>
+    /// <summary>
+    /// Creates the environment in <paramref name="folder"/>; its python, or the reason it could not be made. It sees the
+    /// recipe's Debian packages through a <see cref="DebianPackageView"/> beside it, as the repository's environment image
+    /// holds them, and none of the machine's others; without dpkg it sees all of the interpreter's packages, as the log says.
+    /// </summary>
     public static async Task<(string Python, string? Error)> CreateAsync(
-        SweBenchCommands commands, string interpreter, SweBenchRecipe recipe, HttpbinStandIn? standIn, string folder, StringBuilder log, CancellationToken cancellationToken)
+        SweBenchCommands commands, string interpreter, SweBenchInstance instance, HttpbinStandIn? standIn, string folder, StringBuilder log, CancellationToken cancellationToken)
     {
+        var recipe = SweBenchRecipe.For(instance.Repo, instance.Version);
+        var view = Path.Combine(Path.GetDirectoryName(folder)!, "debian-packages");
+        var missing = await DebianPackageView.CreateAsync(SweBenchRecipe.DebianPackages(instance.Repo), view, cancellationToken);
+        if (missing is null)
+        {
+            log.Append("no dpkg-query here: the environment sees every package of the interpreter\n");
+        }
+        else if (missing.Count > 0)
+        {
+            log.Append($"not installed on this machine, the tests may miss them (Debian: apt-get install {string.Join(' ', missing)})\n");
+        }
+
+        string[] venvArguments = missing is null ? ["-m", "venv", "--system-site-packages", folder] : ["-m", "venv", folder];
         var python = Path.Combine(folder, "bin", "python");
-        var create = await commands.RunAsync(Path.GetDirectoryName(folder)!, interpreter, ["-m", "venv", "--system-site-packages", folder], commands.StepTimeout, cancellationToken);
-        log.Append($"$ {interpreter} -m venv --system-site-packages venv\n").Append(create.Output);
+        var create = await commands.RunAsync(Path.GetDirectoryName(folder)!, interpreter, venvArguments, commands.StepTimeout, cancellationToken);
+        log.Append($"$ {interpreter} {string.Join(' ', venvArguments.SkipLast(1))} venv\n").Append(create.Output);
         var sitePackages = create.ExitCode == 0
             ? Directory.GetDirectories(Path.Combine(folder, "lib"), "python*").Select(d => Path.Combine(d, "site-packages")).FirstOrDefault(Directory.Exists)
             : null;
@@ -40,11 +57,11 @@ internal static class SweBenchVenv
             await File.WriteAllTextAsync(Path.Combine(sitePackages, "basedeval_collections_aliases.pth"), CollectionsAliases, cancellationToken);
         }
 
-        if (recipe.OlderPython && Directory.Exists(DebianPackages))
+        if (missing is not null)
         {
             // site reads .pth files in name order and appends; this name sorts after easy-install.pth and the editable
             // finders, so the checkout shadows Debian's own copy of the same package (pytest) instead of the reverse.
-            await File.WriteAllTextAsync(Path.Combine(sitePackages, "zz_basedeval_debian_packages.pth"), DebianPackages + "\n", cancellationToken);
+            await File.WriteAllTextAsync(Path.Combine(sitePackages, DebianPackagesPth), view + "\n", cancellationToken);
         }
 
         if (standIn is not null)

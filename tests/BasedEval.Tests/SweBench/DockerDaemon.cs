@@ -15,6 +15,8 @@ public sealed class DockerDaemon : IAsyncLifetime
 
     private Process? _started;
 
+    private string? _privateFolder;
+
     /// <summary>The daemon's address; null when none could be had, and <see cref="Unavailable"/> says why.</summary>
     public string? Host { get; private set; }
 
@@ -43,33 +45,22 @@ public sealed class DockerDaemon : IAsyncLifetime
             return;
         }
 
-        Directory.CreateDirectory(Path.Combine(Folder, "data"));
-        Directory.CreateDirectory(Path.Combine(Folder, "exec"));
-        File.Delete(Path.Combine(Folder, "docker.sock"));
-        var start = new ProcessStartInfo(ChildProcess.FindOnPath("dockerd")!,
-        [
-            "--iptables=false", "--bridge=none", "--storage-driver=vfs", "--data-root", Path.Combine(Folder, "data"),
-            "--exec-root", Path.Combine(Folder, "exec"), "--pidfile", Path.Combine(Folder, "docker.pid"), "-H", StableHost,
-        ])
-        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        _started = Process.Start(start)!;
-        _started.OutputDataReceived += (_, _) => { };
-        _started.ErrorDataReceived += (_, _) => { };
-        _started.BeginOutputReadLine();
-        _started.BeginErrorReadLine();
-        var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !_started.HasExited)
-        {
-            if (await AnswersAsync(StableHost))
-            {
-                Host = StableHost;
-                return;
-            }
+        (_started, Unavailable) = await StartAsync(Folder);
+        Host = Unavailable is null ? StableHost : null;
+    }
 
-            await Task.Delay(500);
-        }
-
-        Unavailable = $"dockerd did not answer at {StableHost} within 60 s (exit {(_started.HasExited ? _started.ExitCode : "none")})";
+    /// <summary>
+    /// A daemon of the caller's own on a data root that starts empty and is deleted with it: for tests that remove images,
+    /// which must not touch the shared daemon's cached base images. Its folder has a short name, because containerd's socket
+    /// inside must fit the 108 bytes of a socket address.
+    /// </summary>
+    public static async Task<DockerDaemon> StartPrivateAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "bd-" + Guid.NewGuid().ToString("N")[..12]);
+        var daemon = new DockerDaemon { _privateFolder = folder };
+        (daemon._started, daemon.Unavailable) = await StartAsync(folder);
+        daemon.Host = daemon.Unavailable is null ? "unix://" + Path.Combine(folder, "docker.sock") : null;
+        return daemon;
     }
 
     public async ValueTask DisposeAsync()
@@ -84,6 +75,21 @@ public sealed class DockerDaemon : IAsyncLifetime
         }
 
         _started?.Dispose();
+        if (_privateFolder is not null)
+        {
+            // dockerd mounts its data root over itself and a network namespace under its exec root; one that did not stop
+            // cleanly leaves them, and rm cannot go through a mount.
+            var mounts = File.ReadAllLines("/proc/self/mounts").Select(l => l.Split(' ')[1]).Where(m => m.StartsWith(_privateFolder + "/", StringComparison.Ordinal));
+            foreach (var mount in mounts.OrderByDescending(m => m.Length))
+            {
+                using var unmount = Process.Start(new ProcessStartInfo("umount", ["--lazy", mount]) { RedirectStandardError = true });
+                await unmount!.WaitForExitAsync();
+            }
+
+            // The data root holds files of containers that only root may remove, and vfs layers with device nodes.
+            using var remove = Process.Start("rm", ["-rf", "--one-file-system", _privateFolder]);
+            await remove.WaitForExitAsync();
+        }
     }
 
     /// <summary>Skips the calling test where no daemon could be had; under CI, fails it, since .ci/run provides one.</summary>
@@ -91,6 +97,39 @@ public sealed class DockerDaemon : IAsyncLifetime
     {
         Prerequisite.RequireInstalledByCi(Host is not null, Unavailable ?? "no Docker daemon");
         return Host!;
+    }
+
+    /// <summary>Starts dockerd as .ci/run does, on a data root, exec root and socket in <paramref name="folder"/>; the process, or why it did not answer.</summary>
+    private static async Task<(Process? Started, string? Unavailable)> StartAsync(string folder)
+    {
+        var host = "unix://" + Path.Combine(folder, "docker.sock");
+        Directory.CreateDirectory(Path.Combine(folder, "data"));
+        Directory.CreateDirectory(Path.Combine(folder, "exec"));
+        File.Delete(Path.Combine(folder, "docker.sock"));
+        // In a session of its own, so that no signal meant for the daemon's process group reaches the test process, or back.
+        var start = new ProcessStartInfo("setsid",
+        [
+            ChildProcess.FindOnPath("dockerd")!, "--iptables=false", "--bridge=none", "--storage-driver=vfs", "--data-root", Path.Combine(folder, "data"),
+            "--exec-root", Path.Combine(folder, "exec"), "--pidfile", Path.Combine(folder, "docker.pid"), "-H", host,
+        ])
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var started = Process.Start(start)!;
+        started.OutputDataReceived += (_, _) => { };
+        started.ErrorDataReceived += (_, _) => { };
+        started.BeginOutputReadLine();
+        started.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60) && !started.HasExited)
+        {
+            if (await AnswersAsync(host))
+            {
+                return (started, null);
+            }
+
+            await Task.Delay(500);
+        }
+
+        return (started, $"dockerd did not answer at {host} within 60 s (exit {(started.HasExited ? started.ExitCode : "none")})");
     }
 
     private static async Task<bool> AnswersAsync(string host)

@@ -1,6 +1,9 @@
 using System.Net;
+using BasedEval.Core.Scoring.Execution;
 using BasedEval.Core.SweBench;
 using BasedEval.Tests.EndToEnd;
+using Docker.DotNet;
+using Docker.DotNet.Models;
 
 namespace BasedEval.Tests.SweBench;
 
@@ -76,6 +79,84 @@ public sealed class DockerSweBenchExecutorTests(DockerDaemon daemon) : IClassFix
         Assert.Equal(TestStatus.Passed, gold.Tests["tests/test_calc.py::test_no_network"]);
     }
 
+    /// <summary>
+    /// pytest 7.0's recipe asks for Python 3.9, which is bullseye's; its tests also need tomli, which bullseye lacks, and its
+    /// checkout setuptools-scm 6 or later, where bullseye has 5: the environment image carries bookworm's packages for them.
+    /// </summary>
+    [Fact]
+    public async Task Docker_older_python_recipe_runs_python_3_9_with_the_newer_releases_packages()
+    {
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"), repo: "pytest-dev/pytest", version: "7.0");
+        using var executor = await ExecutorAsync(instance);
+        var probed = SyntheticSweBenchRepository.WithTestLines(
+            instance,
+            "+    import sys, importlib.metadata, tomli",
+            "+    assert sys.version_info[:2] == (3, 9), sys.version",
+            "+    assert int(importlib.metadata.version('setuptools_scm').split('.')[0]) >= 6");
+
+        var gold = await executor.EvaluateAsync(probed, instance.Patch, TestContext.Current.CancellationToken);
+
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        Assert.Contains("platform linux -- Python 3.9", gold.Log, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// On a daemon of its own (the shared one keeps the base images other tests and runs reuse): a run with --clean removes the
+    /// environment image it built and the base image it was given, both built by this tool, and leaves an image it did not make.
+    /// </summary>
+    [Fact]
+    public async Task Docker_clean_removes_the_images_this_tool_built_and_keeps_any_other()
+    {
+        var shared = daemon.Require();
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
+        await File.WriteAllTextAsync(Path.Combine(_root, "instances.jsonl"), SyntheticSweBenchRepository.Record(instance) + "\n", TestContext.Current.CancellationToken);
+        string baseImage;
+        using (var sharedEngine = new DockerEngine(shared))
+        using (var images = new SweBenchImages(sharedEngine, new DockerSweBenchOptions(Path.Combine(_root, "repos"), shared)))
+        {
+            baseImage = await images.BaseImageAsync("bookworm", TextWriter.Null, TestContext.Current.CancellationToken);
+        }
+
+        await using var own = await DockerDaemon.StartPrivateAsync();
+        var host = own.Require();
+        using var sharedClient = new DockerClientConfiguration(new Uri(shared)).CreateClient();
+        using var ownClient = new DockerClientConfiguration(new Uri(host)).CreateClient();
+        await using (var saved = await sharedClient.Images.SaveImageAsync(baseImage, TestContext.Current.CancellationToken))
+        {
+            await ownClient.Images.LoadImageAsync(new ImageLoadParameters(), saved, new Progress<JSONMessage>(), TestContext.Current.CancellationToken);
+        }
+
+        await ownClient.Images.CreateImageAsync(
+            new ImagesCreateParameters { FromSrc = "-", Repo = "someone-else", Tag = "kept" }, new MemoryStream(EmptyTar()), null,
+            new Dictionary<string, string>(), new Progress<JSONMessage>(), TestContext.Current.CancellationToken);
+
+        var run = await ChildProcess.RunAsync(
+            DotnetProcess.StartInfo("basedeval.dll", _root, "swebench", "eval", "--instances", "instances.jsonl", "--gold", "--repos", "repos", "--out", "run",
+                "--backend", "docker", "--docker-host", host, "--base-image", baseImage, "--clean"),
+            TimeSpan.FromMinutes(10), 1 << 20, TestContext.Current.CancellationToken);
+
+        Assert.True(run.ExitCode == 0, run.Output);
+        Assert.Contains("acme__calc-1 RESOLVED", run.Output, StringComparison.Ordinal);
+        var removed = run.Output.Split('\n').Single(l => l.StartsWith("removed ", StringComparison.Ordinal));
+        Assert.Contains("basedeval-swebench-env:", removed, StringComparison.Ordinal);
+        Assert.Contains(baseImage, removed, StringComparison.Ordinal);
+        var left = await ownClient.Images.ListImagesAsync(new ImagesListParameters { All = true }, TestContext.Current.CancellationToken);
+        Assert.Equal(["someone-else:kept"], left.SelectMany(i => i.RepoTags ?? []));
+        Assert.NotNull(await sharedClient.Images.InspectImageAsync(baseImage, TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>A tar archive of one empty folder: the smallest root file system an image can be imported from.</summary>
+    private static byte[] EmptyTar()
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new System.Formats.Tar.TarWriter(buffer, leaveOpen: true))
+        {
+            writer.WriteEntry(new System.Formats.Tar.PaxTarEntry(System.Formats.Tar.TarEntryType.Directory, "empty/"));
+        }
+
+        return buffer.ToArray();
+    }
+
     [Fact]
     public async Task Docker_backend_named_without_a_daemon_exits_4_and_names_the_address()
     {
@@ -104,7 +185,7 @@ public sealed class DockerSweBenchExecutorTests(DockerDaemon daemon) : IClassFix
     private async Task<DockerSweBenchExecutor> ExecutorAsync(SweBenchInstance instance)
     {
         var host = daemon.Require();
-        Prerequisite.Require(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is not null, "git was not found on PATH");
+        Prerequisite.Require(ChildProcess.FindOnPath("git") is not null, "git was not found on PATH");
         var executor = new DockerSweBenchExecutor(new DockerSweBenchOptions(Path.Combine(_root, "repos"), host, TestTimeout: TimeSpan.FromSeconds(120), MemoryBytes: 1L << 30, Cpus: 1));
         await executor.PrepareBaseImagesAsync([instance], TextWriter.Null, TestContext.Current.CancellationToken);
         return executor;

@@ -16,7 +16,7 @@ public sealed class HttpbinStandInTests : IDisposable
     public async Task Httpbin_org_answers_from_loopback_over_http_and_https_and_an_outside_host_is_an_environment_error()
     {
         var executor = await RunnableAsync();
-        var instance = Requests(SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"), installable: true));
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"), installable: true, repo: "psf/requests", version: "2.3");
         string[] httpbin =
         [
             "+    import json, urllib.request",
@@ -25,8 +25,8 @@ public sealed class HttpbinStandInTests : IDisposable
         ];
         string[] outside = ["+    import urllib.request", "+    urllib.request.urlopen('http://example.com/', timeout=10)"];
 
-        var served = await executor.EvaluateAsync(WithLines(instance, httpbin), instance.Patch, TestContext.Current.CancellationToken);
-        var limited = await executor.EvaluateAsync(WithLines(instance, outside), instance.Patch, TestContext.Current.CancellationToken);
+        var served = await executor.EvaluateAsync(SyntheticSweBenchRepository.WithTestLines(instance, httpbin), instance.Patch, TestContext.Current.CancellationToken);
+        var limited = await executor.EvaluateAsync(SyntheticSweBenchRepository.WithTestLines(instance, outside), instance.Patch, TestContext.Current.CancellationToken);
 
         Assert.True(served.Outcome == SweBenchOutcome.Resolved, served.Reason + "\n" + served.Log);
         Assert.True(limited.Outcome == SweBenchOutcome.Error, limited.Reason + "\n" + limited.Log);
@@ -41,19 +41,4 @@ public sealed class HttpbinStandInTests : IDisposable
         await SyntheticSweBenchRepository.SkipUnlessHttpbinRunnableAsync(executor, options.Python);
         return executor;
     }
-
-    /// <summary>The synthetic repository moved to where the runner looks for psf/requests, whose recipe brings the stand-in.</summary>
-    private SweBenchInstance Requests(SweBenchInstance instance)
-    {
-        Directory.Move(Path.Combine(_root, "repos", "acme__calc"), Path.Combine(_root, "repos", "psf__requests"));
-        return instance with { Repo = "psf/requests", Version = "2.3" };
-    }
-
-    /// <summary>The test patch with <paramref name="lines"/> at the start of the FAIL_TO_PASS test, its hunk header recounted.</summary>
-    private static SweBenchInstance WithLines(SweBenchInstance instance, string[] lines) => instance with
-    {
-        TestPatch = instance.TestPatch
-            .Replace("+    from calc import add", string.Join('\n', lines) + "\n+    from calc import add", StringComparison.Ordinal)
-            .Replace("@@ -3,3 +3,8 @@", $"@@ -3,3 +3,{8 + lines.Length} @@", StringComparison.Ordinal),
-    };
 }

@@ -88,17 +88,41 @@ public sealed class LocalSweBenchExecutorTests : IDisposable
     [Fact]
     public async Task In_a_venv_the_patched_checkout_is_installed_and_old_collections_aliases_import()
     {
+        // Imports the installed module from outside the checkout, through an alias Python 3.10 removed.
+        var gold = await EvaluateInVenvAsync(
+            "+    from collections import Mapping", "+    import importlib.metadata, calc", "+    assert importlib.metadata.version('calc') == '1.0' and Mapping");
+
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+    }
+
+    /// <summary>
+    /// pytest-benchmark is on this machine for pylint's tests; the environment of a repository whose recipe does not name it
+    /// must not load it (it broke pytest 8's own tests when every environment saw every package), while the test runner's
+    /// own dependencies are there.
+    /// </summary>
+    [Fact]
+    public async Task In_a_venv_a_pytest_plugin_installed_for_another_repository_is_not_seen()
+    {
+        Prerequisite.RequireInstalledByCi(Directory.Exists("/usr/lib/python3/dist-packages/pytest_benchmark"), "Debian's python3-pytest-benchmark is not installed, so its absence from the environment proves nothing");
+        var gold = await EvaluateInVenvAsync(
+            "+    import importlib.util", "+    assert importlib.util.find_spec('pytest_benchmark') is None", "+    assert importlib.util.find_spec('pluggy') is not None");
+
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        Assert.DoesNotContain("benchmark-", gold.Log, StringComparison.Ordinal);
+        Assert.DoesNotContain("--system-site-packages", gold.Log, StringComparison.Ordinal);
+    }
+
+    /// <summary>The gold patch of the installable validation repository in a venv, its FAIL_TO_PASS test starting with <paramref name="lines"/>.</summary>
+    private async Task<SweBenchEvaluation> EvaluateInVenvAsync(params string[] lines)
+    {
         var executor = new LocalSweBenchExecutor(new LocalSweBenchOptions(Path.Combine(_root, "repos"), LocalSweBenchOptions.DefaultPython, TestTimeout: TimeSpan.FromSeconds(120), Environment: SweBenchEnvironment.Venv));
         await SyntheticSweBenchRepository.SkipUnlessRunnableAsync(executor);
         var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"), installable: true);
-        // Imports the installed module from outside the checkout, through an alias Python 3.10 removed.
-        var testPatch = instance.TestPatch.Replace("+    from calc import add", "+    from collections import Mapping\n+    import importlib.metadata, calc\n+    assert importlib.metadata.version('calc') == '1.0' and Mapping\n+    add = calc.add", StringComparison.Ordinal)
-            .Replace("@@ -3,3 +3,8 @@", "@@ -3,3 +3,11 @@", StringComparison.Ordinal);
 
-        var gold = await executor.EvaluateAsync(instance with { TestPatch = testPatch }, instance.Patch, TestContext.Current.CancellationToken);
+        var gold = await executor.EvaluateAsync(SyntheticSweBenchRepository.WithTestLines(instance, lines), instance.Patch, TestContext.Current.CancellationToken);
 
         Prerequisite.RequireInstalledByCi(!gold.Reason.Contains("python3-venv", StringComparison.Ordinal), gold.Reason);
-        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        return gold;
     }
 
     private async Task<(LocalSweBenchExecutor Executor, SweBenchInstance Instance)> ValidationRepositoryAsync()

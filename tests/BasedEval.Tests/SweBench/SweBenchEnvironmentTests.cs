@@ -20,6 +20,26 @@ public sealed class SweBenchEnvironmentTests
         Assert.Equal(new SweBenchRecipe(olderPython, aliases, httpbin), SweBenchRecipe.For(repo, version));
 
     [Fact]
+    public void A_package_view_follows_installed_dependencies_through_alternatives_and_virtual_names_only()
+    {
+        const string query = "python3-pytest\tii \tpython3-pluggy (>= 0.12), python3-tomli | python3 (>> 3.11), python3:any, \t\n"
+            + "python3-pluggy\tii \tpython3:any, \t\n"
+            + "python3-tomli\tii \tpython3:any, \t\n"
+            + "python3-removed\trc \tpython3:any, \t\n"
+            + "python3-typing-extensions\tii \t, \tpython3-typing-extensions-virtual\n";
+        const string files = "/.\n/usr\n/usr/lib/python3/dist-packages\n/usr/lib/python3/dist-packages/_pytest\n"
+            + "/usr/lib/python3/dist-packages/_pytest/main.py\n/usr/lib/python3/dist-packages/pytest-7.2.1.egg-info/PKG-INFO\n"
+            + "/usr/share/doc/python3-pytest/copyright\ndiverted by dash to: /bin/sh.distrib\n";
+
+        var installed = DebianPackageView.Parse(query);
+
+        Assert.Equal(["python3-pluggy", "python3-tomli", "python3", "python3"], installed["python3-pytest"]);
+        Assert.False(installed.ContainsKey("python3-removed"));
+        Assert.Equal(["python3-typing-extensions"], installed["python3-typing-extensions-virtual"]);
+        Assert.Equal(["_pytest", "pytest-7.2.1.egg-info"], DebianPackageView.TopLevelEntries(files));
+    }
+
+    [Fact]
     public void The_summary_gives_each_test_its_last_status_and_failed_lines_their_message()
     {
         const string log = """

@@ -41,11 +41,13 @@ internal static class SyntheticSweBenchRepository
 
     /// <summary>
     /// Creates the repository as <c>acme__calc</c> under <paramref name="repositories"/> and returns its instance;
-    /// <paramref name="installable"/> adds a setup.py so that the checkout installs with pip.
+    /// <paramref name="installable"/> adds a setup.py so that the checkout installs with pip. Another <paramref name="repo"/>
+    /// and <paramref name="version"/> give the instance that repository's recipe.
     /// </summary>
-    public static SweBenchInstance Create(string repositories, bool installable = false)
+    public static SweBenchInstance Create(string repositories, bool installable = false, string repo = "acme/calc", string version = "1.0")
     {
-        var repository = Path.Combine(repositories, "acme__calc");
+        var folder = repo.Replace("/", "__", StringComparison.Ordinal);
+        var repository = Path.Combine(repositories, folder);
         Directory.CreateDirectory(Path.Combine(repository, "tests"));
         Git(repository, "init", "--quiet");
         File.WriteAllText(Path.Combine(repository, "calc.py"), Buggy);
@@ -66,9 +68,17 @@ internal static class SyntheticSweBenchRepository
         Git(repository, "checkout", "--quiet", "--", ".");
 
         return new SweBenchInstance(
-            "acme__calc-1", "acme/calc", baseCommit, gold, testPatch, "add(1, 2) returns -1 instead of 3.", string.Empty, "1.0",
+            folder + "-1", repo, baseCommit, gold, testPatch, "add(1, 2) returns -1 instead of 3.", string.Empty, version,
             ["tests/test_calc.py::test_add"], ["tests/test_calc.py::test_sub"], baseCommit, "2024-01-01T00:00:00Z");
     }
+
+    /// <summary>The test patch with <paramref name="lines"/> (patch lines, "+" first) at the start of the FAIL_TO_PASS test, its hunk header recounted.</summary>
+    public static SweBenchInstance WithTestLines(SweBenchInstance instance, params string[] lines) => instance with
+    {
+        TestPatch = instance.TestPatch
+            .Replace("+    from calc import add", string.Join('\n', lines) + "\n+    from calc import add", StringComparison.Ordinal)
+            .Replace("@@ -3,3 +3,8 @@", $"@@ -3,3 +3,{8 + lines.Length} @@", StringComparison.Ordinal),
+    };
 
     /// <summary>The instance as one line of the official JSON Lines dataset.</summary>
     public static string Record(SweBenchInstance instance) => new JsonObject

@@ -79,7 +79,7 @@ public sealed class DockerSweBenchExecutor : SweBenchCheckoutExecutor<DockerSweB
     public async Task PrepareBaseImagesAsync(IEnumerable<SweBenchInstance> instances, TextWriter progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(instances);
-        foreach (var release in instances.Select(i => SweBenchImages.Release(SweBenchRecipe.For(i.Repo, i.Version))).Distinct(StringComparer.Ordinal))
+        foreach (var release in instances.SelectMany(i => SweBenchImages.Releases(SweBenchRecipe.For(i.Repo, i.Version))).Distinct(StringComparer.Ordinal))
         {
             await _images.BaseImageAsync(release, progress, cancellationToken);
         }

@@ -66,6 +66,9 @@ internal sealed class SweBenchImages(DockerEngine engine, DockerSweBenchOptions 
     /// <summary>The Debian release whose Python the recipe asks for: 3.9 is bullseye's, 3.11 bookworm's.</summary>
     public static string Release(SweBenchRecipe recipe) => recipe.OlderPython ? "bullseye" : NewerRelease;
 
+    /// <summary>The base images the recipe's environment is made from: its release's, and for the older Python the newer one, which lends its packages.</summary>
+    public static IEnumerable<string> Releases(SweBenchRecipe recipe) => recipe.OlderPython ? [Release(recipe), NewerRelease] : [NewerRelease];
+
     /// <summary>The base image of <paramref name="release"/>, built when the daemon lacks it; a failure ends the run.</summary>
     public async Task<string> BaseImageAsync(string release, TextWriter progress, CancellationToken cancellationToken)
     {

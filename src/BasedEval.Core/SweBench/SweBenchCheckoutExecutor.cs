@@ -170,7 +170,7 @@ public abstract class SweBenchCheckoutExecutor<TEnvironment> : ISweBenchExecutor
             return at.Result(SweBenchOutcome.Resolved, $"all {instance.FailToPass.Count} FAIL_TO_PASS and {instance.PassToPass.Count} PASS_TO_PASS tests pass", tests);
         }
 
-        var limited = failing.Select(t => (Test: t, Why: EnvironmentLimits.Why(instance.Repo, t, tests.ContainsKey(t) ? messages.GetValueOrDefault(t, string.Empty) : null))).Where(l => l.Why is not null).ToList();
+        var limited = failing.Select(t => (Test: t, Why: EnvironmentLimits.Why(t, tests.ContainsKey(t) ? messages.GetValueOrDefault(t, string.Empty) : null))).Where(l => l.Why is not null).ToList();
         if (limited.Count == failing.Count)
         {
             return at.Result(SweBenchOutcome.Error, $"environment-limited: {limited.Count} listed test(s) cannot pass here: {string.Join("; ", limited.Take(3).Select(l => $"{l.Test}: {l.Why}"))}{(limited.Count > 3 ? "; …" : string.Empty)}", tests);

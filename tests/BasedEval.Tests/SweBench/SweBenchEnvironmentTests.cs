@@ -70,12 +70,11 @@ public sealed class SweBenchEnvironmentTests
         const string dns = "ConnectionError: ('Connection aborted.', gaierror(-3, 'Temporary failure in name resolution'))";
         const string stdin = "tests/test_self.py::TestRunTC::test_stdin[/mymodule.py]";
 
-        Assert.Contains("outside loopback", EnvironmentLimits.Why("acme/calc", "t.py::test_dns", dns), StringComparison.Ordinal);
-        Assert.Contains("Network is unreachable", EnvironmentLimits.Why("acme/calc", "t.py::test_route", "OSError: [Errno 101] Network is unreachable"), StringComparison.Ordinal);
-        Assert.Contains("absolute path", EnvironmentLimits.Why("acme/calc", stdin, null), StringComparison.Ordinal);
-        Assert.Null(EnvironmentLimits.Why("acme/calc", stdin, "AssertionError"));
-        Assert.Null(EnvironmentLimits.Why("acme/calc", "t.py::test_bug", "AssertionError: assert 1 == 2"));
-        Assert.Null(EnvironmentLimits.Why("acme/calc", "t.py::test_missing", null));
-        Assert.Contains("Python 3.9.18", EnvironmentLimits.Why("pytest-dev/pytest", "testing/test_assertion.py::test_raise_assertion_error_raisin_repr", string.Empty), StringComparison.Ordinal);
+        Assert.Contains("outside loopback", EnvironmentLimits.Why("t.py::test_dns", dns), StringComparison.Ordinal);
+        Assert.Contains("Network is unreachable", EnvironmentLimits.Why("t.py::test_route", "OSError: [Errno 101] Network is unreachable"), StringComparison.Ordinal);
+        Assert.Contains("absolute path", EnvironmentLimits.Why(stdin, null), StringComparison.Ordinal);
+        Assert.Null(EnvironmentLimits.Why(stdin, "AssertionError"));
+        Assert.Null(EnvironmentLimits.Why("t.py::test_bug", "AssertionError: assert 1 == 2"));
+        Assert.Null(EnvironmentLimits.Why("t.py::test_missing", null));
     }
 }

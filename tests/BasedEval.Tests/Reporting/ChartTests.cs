@@ -78,6 +78,21 @@ public class ChartTests
         Assert.All(references, r => Assert.Contains(r, ids));
     }
 
+    /// <summary>
+    /// A report reads the same whatever the process drew before it and whatever it draws beside it: the first report of a
+    /// process once had bold labels that later ones lacked, so a report rewritten from the store differed from the first.
+    /// </summary>
+    [Fact]
+    public async Task The_first_report_of_a_process_and_reports_drawn_at_once_on_several_threads_write_the_same_markup()
+    {
+        var comparison = SyntheticComparison.Create().Comparison;
+        var alone = new HtmlReportWriter().Render(comparison);
+
+        var together = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => new HtmlReportWriter().Render(comparison), TestContext.Current.CancellationToken)));
+
+        Assert.All(together, html => Assert.Equal(alone, html));
+    }
+
     [Fact]
     public void Svg_refers_to_nothing_outside_itself_and_names_fonts_a_browser_has()
     {

@@ -10,6 +10,8 @@ namespace BasedEval.Core.Reporting.Charts;
 /// </summary>
 public abstract record Chart(string Id, string Title, string Description)
 {
+    private static readonly Lock OneAtATime = new();
+
     /// <summary>PNGs are drawn at twice the CSS size so they stay sharp on high-density screens and on paper.</summary>
     public const float PngScale = 2;
 
@@ -18,20 +20,15 @@ public abstract record Chart(string Id, string Title, string Description)
     public abstract int Height { get; }
 
     /// <summary>The chart as an &lt;svg&gt; element to inline in HTML, with ids unique to this chart and a font fallback list.</summary>
-    public string ToSvg()
-    {
-        using var plot = Plot();
-        return InlineSvg.From(Render(() => plot.GetSvgXml(Width, Height)), this);
-    }
+    public string ToSvg() => InlineSvg.From(Render(plot => plot.GetSvgXml(Width, Height)), this);
 
     public byte[] ToPng()
     {
-        using var plot = Plot();
-        plot.ScaleFactor = PngScale;
         using var surface = SKSurface.Create(new SKImageInfo((int)(Width * PngScale), (int)(Height * PngScale)))
             ?? throw new InvalidOperationException($"SkiaSharp could not make a {Width * PngScale}×{Height * PngScale} surface for chart {Id}");
-        using var image = Render(() =>
+        using var image = Render(plot =>
         {
+            plot.ScaleFactor = PngScale;
             plot.Render(surface);
             return surface.Snapshot();
         });
@@ -46,26 +43,28 @@ public abstract record Chart(string Id, string Title, string Description)
     /// <summary>Adds this chart's marks, axes and legend to an empty plot that already carries the shared style.</summary>
     protected abstract void Draw(Plot plot);
 
-    private Plot Plot()
+    /// <summary>
+    /// ScottPlot formats some numbers with the current culture; a report reads the same wherever it is written. It also keeps
+    /// its typefaces in a static Dictionary, which is not safe across threads, so one chart is made and drawn at a time.
+    /// </summary>
+    private T Render<T>(Func<Plot, T> render)
     {
-        var plot = new Plot();
-        Draw(plot);
-        ChartStyle.Apply(plot, Title);
-        return plot;
-    }
-
-    /// <summary>ScottPlot formats some numbers with the current culture; a report reads the same wherever it is written.</summary>
-    private static T Render<T>(Func<T> render)
-    {
-        var previous = CultureInfo.CurrentCulture;
-        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
-        try
+        lock (OneAtATime)
         {
-            return render();
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = previous;
+            var previous = CultureInfo.CurrentCulture;
+            CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+            try
+            {
+                using var plot = new Plot();
+                ChartStyle.SetFont(plot);
+                Draw(plot);
+                ChartStyle.Apply(plot, Title);
+                return render(plot);
+            }
+            finally
+            {
+                CultureInfo.CurrentCulture = previous;
+            }
         }
     }
 }

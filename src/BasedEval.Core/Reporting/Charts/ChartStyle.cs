@@ -29,9 +29,14 @@ internal static class ChartStyle
 
     public static readonly string Family = Families.FirstOrDefault(SkiaSharp.SKFontManager.Default.GetFontFamilies().Contains) ?? Fonts.Sans;
 
+    /// <summary>
+    /// Called before anything is drawn: set afterwards, it swapped the typefaces of text already added for cached ones, so a
+    /// label's weight depended on what the process had drawn before (the first chart kept its bold, later ones lost it).
+    /// </summary>
+    public static void SetFont(Plot plot) => plot.Font.Set(Family);
+
     public static void Apply(Plot plot, string title)
     {
-        plot.Font.Set(Family);
         plot.Axes.Color(Palette.Muted);
         plot.Title(title, 15);
         plot.Axes.Title.Label.Bold = true;

@@ -101,6 +101,27 @@ public sealed class DockerSweBenchExecutorTests(DockerDaemon daemon) : IClassFix
     }
 
     /// <summary>
+    /// A dependency Debian lacks comes as a wheel in --wheels DIR/owner__name: it is installed into that repository's
+    /// environment image, where the tests import it. The wheel is made here byte for byte the same each time, so the image
+    /// built for it is found by its tag on later runs instead of piling up in the shared daemon.
+    /// </summary>
+    [Fact]
+    public async Task Docker_wheels_given_for_a_repository_are_installed_in_its_environment_image()
+    {
+        var instance = SyntheticSweBenchRepository.Create(Path.Combine(_root, "repos"));
+        var wheels = Path.Combine(_root, "wheels");
+        WriteProbeWheel(Path.Combine(wheels, "acme__calc"));
+        using var executor = await ExecutorAsync(instance, wheels);
+        var probed = SyntheticSweBenchRepository.WithTestLines(instance, "+    import basedeval_wheel_probe", "+    assert basedeval_wheel_probe.ANSWER == 42");
+
+        var gold = await executor.EvaluateAsync(probed, instance.Patch, TestContext.Current.CancellationToken);
+
+        // Nothing else provides the module, and the image's tag hashes the wheel, so one built by an earlier run holds it too.
+        Assert.True(gold.Outcome == SweBenchOutcome.Resolved, gold.Reason + "\n" + gold.Log);
+        Assert.Matches("1 wheel\\(s\\)|\\(built before\\)", gold.Log);
+    }
+
+    /// <summary>
     /// On a daemon of its own (the shared one keeps the base images other tests and runs reuse): a run with --clean removes the
     /// environment image it built and the base image it was given, both built by this tool, and leaves an image it did not make.
     /// </summary>
@@ -145,6 +166,27 @@ public sealed class DockerSweBenchExecutorTests(DockerDaemon daemon) : IClassFix
         Assert.NotNull(await sharedClient.Images.InspectImageAsync(baseImage, TestContext.Current.CancellationToken));
     }
 
+    /// <summary>A pure-Python wheel of one module, with fixed timestamps: what `pip wheel` makes, without needing pip here.</summary>
+    private static void WriteProbeWheel(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var files = new (string Name, string Text)[]
+        {
+            ("basedeval_wheel_probe.py", "ANSWER = 42\n"),
+            ("basedeval_wheel_probe-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: basedeval-wheel-probe\nVersion: 1.0\n"),
+            ("basedeval_wheel_probe-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: basedeval-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+            ("basedeval_wheel_probe-1.0.dist-info/RECORD", "basedeval_wheel_probe.py,,\nbasedeval_wheel_probe-1.0.dist-info/METADATA,,\nbasedeval_wheel_probe-1.0.dist-info/WHEEL,,\nbasedeval_wheel_probe-1.0.dist-info/RECORD,,\n"),
+        };
+        using var zip = System.IO.Compression.ZipFile.Open(Path.Combine(folder, "basedeval_wheel_probe-1.0-py3-none-any.whl"), System.IO.Compression.ZipArchiveMode.Create);
+        foreach (var (name, text) in files)
+        {
+            var entry = zip.CreateEntry(name);
+            entry.LastWriteTime = new DateTimeOffset(2024, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            using var writer = new StreamWriter(entry.Open());
+            writer.Write(text);
+        }
+    }
+
     /// <summary>A tar archive of one empty folder: the smallest root file system an image can be imported from.</summary>
     private static byte[] EmptyTar()
     {
@@ -182,11 +224,11 @@ public sealed class DockerSweBenchExecutorTests(DockerDaemon daemon) : IClassFix
         return mirror!;
     }
 
-    private async Task<DockerSweBenchExecutor> ExecutorAsync(SweBenchInstance instance)
+    private async Task<DockerSweBenchExecutor> ExecutorAsync(SweBenchInstance instance, string? wheels = null)
     {
         var host = daemon.Require();
         Prerequisite.Require(ChildProcess.FindOnPath("git") is not null, "git was not found on PATH");
-        var executor = new DockerSweBenchExecutor(new DockerSweBenchOptions(Path.Combine(_root, "repos"), host, TestTimeout: TimeSpan.FromSeconds(120), MemoryBytes: 1L << 30, Cpus: 1));
+        var executor = new DockerSweBenchExecutor(new DockerSweBenchOptions(Path.Combine(_root, "repos"), host, Wheels: wheels, TestTimeout: TimeSpan.FromSeconds(120), MemoryBytes: 1L << 30, Cpus: 1));
         await executor.PrepareBaseImagesAsync([instance], TextWriter.Null, TestContext.Current.CancellationToken);
         return executor;
     }

@@ -32,6 +32,14 @@ internal sealed class LlamaSharpOracle : IAsyncDisposable
 
     public static async Task<LlamaSharpOracle> StartAsync(string modelPath, int threads)
     {
+        // LLamaSharp's CPU builds link OpenMP's runtime, which the project's own llama.cpp build does not need.
+        var openMp = System.Runtime.InteropServices.NativeLibrary.TryLoad("libgomp.so.1", out var handle);
+        if (openMp)
+        {
+            System.Runtime.InteropServices.NativeLibrary.Free(handle);
+        }
+
+        Prerequisite.RequireInstalledByCi(openMp, "LLamaSharp's CPU natives need libgomp.so.1, which this machine lacks (Debian: apt-get install libgomp1)");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(AssemblyPath);
         info.ArgumentList.Add(modelPath);

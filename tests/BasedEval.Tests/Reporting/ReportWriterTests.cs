@@ -143,7 +143,7 @@ public class ReportWriterTests
     [Fact]
     public void A_document_written_before_quantiles_and_slice_intervals_still_reads()
     {
-        Prerequisite.RequireInstalledByCi(SkiaSharp.SKFontManager.Default.FontFamilyCount > 0, "no font is installed, and without one ScottPlot leaves out the chart's 'no measurements' note (Debian: fonts-liberation)");
+        ChartTests.RequireFont();
         var json = JsonSerializer.Serialize(Input.Value.Comparison, ReportJson.Options);
         var node = System.Text.Json.Nodes.JsonNode.Parse(json)!;
         foreach (var metric in new[] { "ttft", "tpot", "e2e", "itl" })

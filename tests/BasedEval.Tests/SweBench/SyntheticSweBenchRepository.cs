@@ -46,6 +46,7 @@ internal static class SyntheticSweBenchRepository
     /// </summary>
     public static SweBenchInstance Create(string repositories, bool installable = false, string repo = "acme/calc", string version = "1.0")
     {
+        Prerequisite.RequireInstalledByCi(Core.Scoring.Execution.ChildProcess.FindOnPath("git") is not null, "git was not found on PATH, and the validation repository is made with it");
         var folder = repo.Replace("/", "__", StringComparison.Ordinal);
         var repository = Path.Combine(repositories, folder);
         Directory.CreateDirectory(Path.Combine(repository, "tests"));

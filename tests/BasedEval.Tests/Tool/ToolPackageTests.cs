@@ -109,6 +109,11 @@ public class ToolPackageTests
             info.Environment["NUGET_PACKAGES"] = nugetPackages;
         }
 
+        // No MSBuild node, build server or compiler server may outlive the command: one started here inherits the output
+        // pipes and holds them open, and reading them to the end waited for ever on a machine where none was running yet.
+        info.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        info.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+        info.Environment["UseSharedCompilation"] = "false";
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["DOTNET_ROOT"] = DotnetRoot();

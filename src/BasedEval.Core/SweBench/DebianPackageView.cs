@@ -120,6 +120,9 @@ internal static class DebianPackageView
     private static async Task<string> QueryAsync(string dpkgQuery, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         var run = await ChildProcess.RunAsync(new ProcessStartInfo(dpkgQuery, arguments), TimeSpan.FromMinutes(1), 64 << 20, cancellationToken);
+
+        // The closure holds virtual names (python3:any's providers, Provides) too: -L says each is not a package and exits 1
+        // after listing every real one, so its listing is used whenever there is one.
         return run.ExitCode == 0 || run.Output.Length > 0
             ? run.Output
             : throw new InvalidOperationException($"dpkg-query {string.Join(' ', arguments.Take(2))} failed: {SweBenchCommands.LastLine(run.Output)}");
